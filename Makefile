@@ -1,0 +1,47 @@
+# Thinkey build, test and run targets. Everything a fresh machine needs comes
+# from the Go module proxy; blst needs cgo and gcc.
+GO       ?= go
+BIN      := bin/thinkey
+PKGS     := ./...
+export CGO_ENABLED := 1
+
+.PHONY: all build run test fmt-check vet unit fuzz-short soak bench clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./tools/thinkey
+
+# The main job on its embedded defaults: a short benchmark run of every stage
+# on this machine, with the report written to out/bench.json.
+run: build
+	@mkdir -p out
+	./$(BIN) bench --quick --benchtime 200ms --out out/bench.json
+
+test: fmt-check vet unit
+
+fmt-check:
+	@files=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$files" ]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+unit:
+	$(GO) test -race -timeout 15m $(PKGS)
+
+# Each fuzz target for a short while (longer: FUZZTIME=10m make fuzz-short).
+FUZZTIME ?= 20s
+fuzz-short:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench: build
+	@mkdir -p out
+	./$(BIN) bench --out out/bench.json
+
+clean:
+	rm -rf bin out
