@@ -37,31 +37,41 @@ var SIMD = Backend{Name: "sha256-simd", Sum: simdsha256.Sum256, New: simdsha256.
 // Backends lists every backend, the default first.
 func Backends() []Backend { return []Backend{Stdlib, SIMD} }
 
-var active atomic.Pointer[Backend]
+// active is the index in Backends() of the backend in use. An index rather
+// than a function value: Sum256 then calls each backend directly, so its
+// argument does not escape to the heap.
+var active atomic.Int32
 
-// Use installs b as the backend of Sum256 and New. Call it at start-up.
-func Use(b Backend) { active.Store(&b) }
+const (
+	stdlibIndex = 0
+	simdIndex   = 1
+)
+
+// Use installs b as the backend of Sum256 and New. Call it at start-up. A
+// backend not listed in Backends leaves the standard library in use.
+func Use(b Backend) {
+	idx := int32(stdlibIndex)
+	if b.Name == SIMD.Name {
+		idx = simdIndex
+	}
+	active.Store(idx)
+}
 
 // Active returns the backend in use.
-func Active() Backend {
-	if b := active.Load(); b != nil {
-		return *b
-	}
-	return Stdlib
-}
+func Active() Backend { return Backends()[active.Load()] }
 
 // Sum256 returns the SHA-256 digest of data.
 func Sum256(data []byte) Digest {
-	if b := active.Load(); b != nil {
-		return b.Sum(data)
+	if active.Load() == simdIndex {
+		return simdsha256.Sum256(data)
 	}
 	return stdsha256.Sum256(data)
 }
 
 // New returns a streaming SHA-256 hasher of the active backend.
 func New() gohash.Hash {
-	if b := active.Load(); b != nil {
-		return b.New()
+	if active.Load() == simdIndex {
+		return simdsha256.New()
 	}
 	return stdsha256.New()
 }

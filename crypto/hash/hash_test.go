@@ -54,3 +54,14 @@ func TestUse(t *testing.T) {
 		}
 	}
 }
+
+func TestSum256DoesNotAllocate(t *testing.T) {
+	defer Use(Stdlib)
+	data := make([]byte, 240)
+	for _, b := range Backends() {
+		Use(b)
+		if n := testing.AllocsPerRun(100, func() { _ = Sum256(data) }); n != 0 {
+			t.Errorf("Sum256 with %s allocates %.0f times per call", b.Name, n)
+		}
+	}
+}
