@@ -14,7 +14,7 @@ var stages = []func(Config) []Case{
 // comparisons lists the ratios the report states, from every stage.
 func comparisons(cfg Config) []Comparison {
 	var out []Comparison
-	for _, f := range []func(Config) []Comparison{blsComparisons, ed25519Comparisons, sha256Comparisons} {
+	for _, f := range []func(Config) []Comparison{blsComparisons, ed25519Comparisons, sha256Comparisons, merkleComparisons} {
 		out = append(out, f(cfg)...)
 	}
 	return out
