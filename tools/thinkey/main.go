@@ -6,13 +6,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/thinkey/thinkey/accel"
 	"github.com/thinkey/thinkey/bench"
 )
 
@@ -27,12 +30,24 @@ func main() {
 }
 
 func rootCommand() *cobra.Command {
+	var hashBackend string
 	root := &cobra.Command{
 		Use:           "thinkey",
 		Short:         "Thinkey validator node and tools",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Every subcommand hashes; pick the SHA-256 backend once, first.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			b, timings, err := accel.SelectHashBackend(accel.SelectOptions{Backend: hashBackend})
+			if err != nil {
+				return fmt.Errorf("--hash-backend: %w", err)
+			}
+			slog.Debug("sha-256 backend selected", "backend", b.Name, "measured", len(timings) > 0)
+			return nil
+		},
 	}
+	root.PersistentFlags().StringVar(&hashBackend, "hash-backend", accel.Auto,
+		"SHA-256 backend: "+strings.Join(accel.BackendChoices(), ", ")+" (auto measures each at start)")
 	root.AddCommand(bench.Command(), versionCommand())
 	return root
 }
