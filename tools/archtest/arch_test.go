@@ -12,7 +12,6 @@ import (
 // shellPackages are the packages under node/ that may touch the outside world.
 var shellPackages = map[string]bool{
 	"node/driver": true, // goroutines, clocks, sockets, disks
-	"node/sim":    true, // the simulator's event loop and its output
 	"node/config": true, // reads TOML files
 	"node/api":    true, // the HTTP server
 }

@@ -1,7 +1,8 @@
 // Package archtest enforces the architecture of the project in a test.
 //
 // The pure cores (consensus, chain transition, execution, election, relay
-// verification, the codecs, and the decision logic of gossip and the overlay)
+// verification, the codecs, the simulator, and the decision logic of gossip
+// and the overlay)
 // must be deterministic state machines: events in, actions out. This package's
 // test parses their source with go/parser and fails on anything that would
 // let the outside world leak in:
