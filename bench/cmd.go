@@ -3,6 +3,7 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -50,11 +51,17 @@ that JSON back.`,
 				defer os.RemoveAll(dir)
 				cfg.Dir = dir
 			}
+			var progress Progress
 			errw := cmd.ErrOrStderr()
-			rep, err := Run(cmd.Context(), cfg, func(done, total int, c Case) {
-				fmt.Fprintf(errw, "\r\033[K[%d/%d] %s", done+1, total, c.FullName())
-			})
-			fmt.Fprint(errw, "\r\033[K")
+			if isTerminal(errw) {
+				progress = func(done, total int, c Case) {
+					fmt.Fprintf(errw, "\r\033[K[%d/%d] %s", done+1, total, c.FullName())
+				}
+			}
+			rep, err := Run(cmd.Context(), cfg, progress)
+			if progress != nil {
+				fmt.Fprint(errw, "\r\033[K")
+			}
 			if err != nil && len(rep.Results) == 0 {
 				return err
 			}
@@ -82,4 +89,15 @@ that JSON back.`,
 	f.StringVar(&out, "out", "", "write the JSON report to this file")
 	f.BoolVar(&list, "list", false, "list the cases and exit")
 	return cmd
+}
+
+// isTerminal reports whether w is a character device, where a progress line
+// that rewrites itself makes sense; logs and pipes get no progress.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
