@@ -9,6 +9,7 @@ var stages = []func(Config) []Case{
 	merkleCases,
 	codecCases,
 	pebbleCases,
+	netqCases,
 }
 
 // comparisons lists the ratios the report states, from every stage.
