@@ -20,8 +20,10 @@ const (
 	// its timeout fires before a proposal arrives; it names no block, so its
 	// BlockHash is zero.
 	VoteLeaderFaulty VoteKind = 2
-	// VoteConfirm signs the hash of the preparation certificate the member
-	// gathered (confirmation stage); BlockHash holds that certificate's Hash.
+	// VoteConfirm confirms the value a preparation certificate was gathered
+	// on (confirmation stage): BlockHash is that block's hash, or zero for
+	// EMPTY. It signs the value, not the certificate, so that the confirm
+	// votes of members holding different signer sets still aggregate.
 	VoteConfirm VoteKind = 3
 )
 
@@ -59,8 +61,8 @@ type Vote struct {
 	Round   Round
 	Kind    VoteKind
 	// BlockHash is what the vote is for: the block's header hash for a
-	// prepare vote, the preparation certificate's hash for a confirm vote,
-	// zero for a leader-faulty vote.
+	// prepare vote, the confirmed value (a block hash, or zero for EMPTY)
+	// for a confirm vote, zero for a leader-faulty vote.
 	BlockHash Hash
 	// Voter is the member's index in the committee; the verifier looks up
 	// its public key by it.
@@ -185,16 +187,18 @@ func (v *Vote) ValidateBasic() error {
 }
 
 // checkBlockHashForKind applies the rule votes and certificates share: a
-// leader-faulty vote names no block, the others name one.
+// leader-faulty vote (the prepare of EMPTY) names no block, a prepare names
+// one, and a confirm names the value it confirms: a block, or zero for EMPTY.
 func checkBlockHashForKind(kind VoteKind, block *Hash) error {
-	if kind == VoteLeaderFaulty {
+	switch kind {
+	case VoteLeaderFaulty:
 		if !block.IsZero() {
 			return fmt.Errorf("%w: %v names block %v", ErrInvalid, kind, block)
 		}
-		return nil
-	}
-	if block.IsZero() {
-		return fmt.Errorf("%w: %v names no block", ErrInvalid, kind)
+	case VotePrepare:
+		if block.IsZero() {
+			return fmt.Errorf("%w: %v names no block", ErrInvalid, kind)
+		}
 	}
 	return nil
 }

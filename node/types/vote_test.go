@@ -126,7 +126,7 @@ func TestVoteValidateBasic(t *testing.T) {
 		{"leader faulty", func(v *Vote) { v.Kind = VoteLeaderFaulty; v.BlockHash = Hash{} }, nil},
 		{"leader faulty naming a block", func(v *Vote) { v.Kind = VoteLeaderFaulty }, ErrInvalid},
 		{"prepare naming no block", func(v *Vote) { v.BlockHash = Hash{} }, ErrInvalid},
-		{"confirm naming no certificate", func(v *Vote) { v.Kind = VoteConfirm; v.BlockHash = Hash{} }, ErrInvalid},
+		{"confirm of EMPTY", func(v *Vote) { v.Kind = VoteConfirm; v.BlockHash = Hash{} }, nil},
 		{"unsigned", func(v *Vote) { v.Signature = [BLSSignatureSize]byte{} }, ErrInvalid},
 		{"unknown kind", func(v *Vote) { v.Kind = 7 }, codec.ErrUnknownKind},
 	}
