@@ -10,12 +10,13 @@ var stages = []func(Config) []Case{
 	codecCases,
 	pebbleCases,
 	netqCases,
+	execCases,
 }
 
 // comparisons lists the ratios the report states, from every stage.
 func comparisons(cfg Config) []Comparison {
 	var out []Comparison
-	for _, f := range []func(Config) []Comparison{blsComparisons, ed25519Comparisons, sha256Comparisons, merkleComparisons} {
+	for _, f := range []func(Config) []Comparison{blsComparisons, ed25519Comparisons, sha256Comparisons, merkleComparisons, execComparisons} {
 		out = append(out, f(cfg)...)
 	}
 	return out

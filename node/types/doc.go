@@ -28,14 +28,15 @@
 //   - Decoding never panics, and it does not allocate when it succeeds.
 //     Message.Method and Message.Args alias the decoded input (Message.Clone
 //     copies them); every other field is copied into the value.
-//   - Encoding refuses a value the decoder would refuse (an unknown kind, an
-//     unsupported version, an oversized field), so AppendBinary never writes
-//     bytes that do not decode. Into a buffer with enough capacity it does not
-//     allocate.
+//   - Encoding refuses a value the decoder would refuse or could not give
+//     back (an unknown kind, an unsupported version, an oversized field, a
+//     cause on an external message), so AppendBinary never writes bytes
+//     that do not decode to the same value. Into a buffer with enough
+//     capacity it does not allocate.
 //   - Decoding checks only what the encoding can express. Rules between
-//     fields (a relay message carries no signature, a leader-faulty vote
-//     names no block, a certificate has a signer) are ValidateBasic's, and
-//     its errors wrap ErrInvalid.
+//     fields (a relay message carries a cause and no signature, a
+//     leader-faulty vote names no block, a certificate has a signer) are
+//     ValidateBasic's, and its errors wrap ErrInvalid.
 //
 // # Encodings
 //
@@ -66,26 +67,32 @@
 //	199     32  StateRoot
 //	231      1  Empty (0x00 or 0x01)
 //
-// Message (166 + m + a bytes, at most 16614):
+// Message (166 + c + m + a bytes, at most 16646):
 //
-//	off       width  field
-//	  0           1  Tag = 0x02
-//	  1           1  Kind (1 external, 2 inter-relay, 3 outer-relay)
-//	  2          20  From
-//	 22          20  To
-//	 42           4  SourceChain
-//	 46           8  Nonce
-//	 54           8  Value
-//	 62           4  m = length of Method (at most 64)
-//	 66           m  Method
-//	 66+m         4  a = length of Args (at most 16384)
-//	 70+m         a  Args
-//	 70+m+a      32  SenderKey (Ed25519 public key)
-//	102+m+a      64  Signature (Ed25519)
+//	off         width  field
+//	  0             1  Tag = 0x02
+//	  1             1  Kind (1 external, 2 inter-relay, 3 outer-relay)
+//	  2            20  From
+//	 22            20  To
+//	 42             4  SourceChain
+//	 46             c  Cause: c = 32 for a relay kind (2, 3), the ID of the
+//	                   message whose execution produced it; c = 0 for an
+//	                   external message, which has no cause
+//	 46+c           8  Nonce
+//	 54+c           8  Value
+//	 62+c           4  m = length of Method (at most 64)
+//	 66+c           m  Method
+//	 66+c+m         4  a = length of Args (at most 16384)
+//	 70+c+m         a  Args
+//	 70+c+m+a      32  SenderKey (Ed25519 public key)
+//	102+c+m+a      64  Signature (Ed25519)
 //
 // A message's signing bytes are "thinkey/message/v1" followed by its
 // encoding up to and excluding Signature. Its ID is SHA-256 of the whole
-// encoding.
+// encoding. The Kind byte decides whether Cause is present, so the field
+// costs external messages, the bulk of the traffic, nothing. A relay's ID is
+// unique because (Cause, Nonce) is: Nonce is the relay's index among the
+// outputs of the one execution of its cause.
 //
 // Vote (150 bytes):
 //

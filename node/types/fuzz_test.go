@@ -136,6 +136,10 @@ func fuzzSeeds(t *testing.T) map[string]map[string][]byte {
 	bigMethod.Method = bytes.Repeat([]byte("m"), MaxMethodLen)
 	longMethod := bytes.Clone(message)
 	binary.BigEndian.PutUint32(longMethod[62:], MaxMethodLen+1)
+	relayEnc := mustEncode(t, &relay)
+	// An external kind byte on a relay encoding: the 32 cause bytes are then
+	// read as Nonce, Value and lengths, which no longer fit.
+	externalKindOnRelay := withByte(relayEnc, 1, byte(MessageExternal))
 
 	v := sampleVote()
 	vote := mustEncode(t, &v)
@@ -165,16 +169,18 @@ func fuzzSeeds(t *testing.T) map[string]map[string][]byte {
 			"wrong-tag":         withByte(header, 0, byte(TagVote)),
 		},
 		"FuzzDecodeMessage": {
-			"valid-external":    message,
-			"valid-outer-relay": mustEncode(t, &relay),
-			"valid-inter-relay": mustEncode(t, &inter),
-			"valid-bare":        mustEncode(t, &bare),
-			"valid-long-method": mustEncode(t, &bigMethod),
-			"truncated-args":    message[:100],
-			"trailing":          append(bytes.Clone(message), 0),
-			"unknown-kind":      withByte(message, 1, 4),
-			"oversized-method":  longMethod,
-			"wrong-tag":         withByte(message, 0, byte(TagHeader)),
+			"valid-external":          message,
+			"valid-outer-relay":       relayEnc,
+			"valid-inter-relay":       mustEncode(t, &inter),
+			"valid-bare":              mustEncode(t, &bare),
+			"valid-long-method":       mustEncode(t, &bigMethod),
+			"truncated-args":          message[:100],
+			"trailing":                append(bytes.Clone(message), 0),
+			"unknown-kind":            withByte(message, 1, 4),
+			"oversized-method":        longMethod,
+			"wrong-tag":               withByte(message, 0, byte(TagHeader)),
+			"relay-cut-in-cause":      relayEnc[:60],
+			"relay-kind-byte-changed": externalKindOnRelay,
 		},
 		"FuzzDecodeVote": {
 			"valid-prepare":       vote,

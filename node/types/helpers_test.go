@@ -64,6 +64,7 @@ func sampleRelay() Message {
 		From:        Address{0xa1},
 		To:          Address{0xb1},
 		SourceChain: 3,
+		Cause:       filled(0xe0),
 		Nonce:       77,
 		Value:       10,
 		Method:      []byte("add"),
@@ -103,7 +104,7 @@ func sampleCertificate(tb testing.TB, n int) Certificate {
 
 func messagesEqual(a, b Message) bool {
 	return a.Kind == b.Kind && a.From == b.From && a.To == b.To && a.SourceChain == b.SourceChain &&
-		a.Nonce == b.Nonce && a.Value == b.Value && bytes.Equal(a.Method, b.Method) &&
+		a.Cause == b.Cause && a.Nonce == b.Nonce && a.Value == b.Value && bytes.Equal(a.Method, b.Method) &&
 		bytes.Equal(a.Args, b.Args) && a.SenderKey == b.SenderKey && a.Signature == b.Signature
 }
 
@@ -213,6 +214,9 @@ var genMessage = rapid.Custom(func(t *rapid.T) Message {
 	genBytesArray(t, m.To[:], "to")
 	genBytesArray(t, m.SenderKey[:], "key")
 	genBytesArray(t, m.Signature[:], "sig")
+	if m.Kind.IsRelay() {
+		m.Cause = genHash(t, "cause")
+	}
 	return m
 })
 

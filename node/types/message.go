@@ -54,12 +54,14 @@ const (
 // message signature can never be valid for anything else.
 const MessageSigningDomain = "thinkey/message/v1"
 
-// messageFixedSize is the size of a message encoding with empty Method and
-// Args, counting their two length prefixes.
+// messageFixedSize is the size of an external message encoding with empty
+// Method and Args, counting their two length prefixes. A relay encoding also
+// carries its Cause.
 const messageFixedSize = 1 + 1 + AddressSize + AddressSize + 4 + 8 + 8 + 4 + 4 + Ed25519PublicKeySize + Ed25519SignatureSize
 
-// MessageMaxSize is the length of the largest message encoding.
-const MessageMaxSize = messageFixedSize + MaxMethodLen + MaxArgsLen
+// MessageMaxSize is the length of the largest message encoding: a relay
+// message with the longest Method and Args.
+const MessageMaxSize = messageFixedSize + hash.Size + MaxMethodLen + MaxArgsLen
 
 // Message is an account message (paper 5.2): an external message signed by
 // its sender, or a relay message produced by executing another message.
@@ -73,9 +75,18 @@ type Message struct {
 	// SourceChain is the chain whose block produced a relay message; zero for
 	// an external message.
 	SourceChain ChainID
+	// Cause of a relay message is the ID of the message whose execution
+	// produced it. An external message has no cause: Cause must be zero, and
+	// its encoding does not carry the field.
+	Cause Hash
 	// Nonce of an external message is the number of external messages the
-	// sender sent before it. A relay message carries the sequence number its
-	// producing block gives it, which keeps relay message IDs distinct.
+	// sender sent before it. The Nonce of a relay message is its index among
+	// the messages produced by the one execution of its Cause, from 0.
+	//
+	// A message is executed at most once, so (Cause, Nonce) names one output
+	// of one execution: two relays with the same sender, recipient, value
+	// and input still have different IDs, and the ID of a relay is derived
+	// from content alone, never from a block position.
 	Nonce uint64
 	// Value is the amount of the balance the message carries.
 	Value uint64
@@ -93,7 +104,13 @@ type Message struct {
 }
 
 // EncodedLen returns the length of m's encoding.
-func (m *Message) EncodedLen() int { return messageFixedSize + len(m.Method) + len(m.Args) }
+func (m *Message) EncodedLen() int {
+	n := messageFixedSize + len(m.Method) + len(m.Args)
+	if m.Kind.IsRelay() {
+		n += hash.Size
+	}
+	return n
+}
 
 // Clone returns a copy of m that shares no memory with m.
 func (m *Message) Clone() Message {
@@ -112,6 +129,9 @@ func (m *Message) checkDomain() error {
 	if !m.Kind.Known() {
 		return fmt.Errorf("field Kind: %w %d", codec.ErrUnknownKind, uint8(m.Kind))
 	}
+	if !m.Kind.IsRelay() && !m.Cause.IsZero() {
+		return fmt.Errorf("field Cause: %w: an external message has no cause", codec.ErrNonCanonical)
+	}
 	if len(m.Method) > MaxMethodLen {
 		return fmt.Errorf("field Method: %w: length %d, maximum %d", codec.ErrTooLarge, len(m.Method), MaxMethodLen)
 	}
@@ -123,7 +143,8 @@ func (m *Message) checkDomain() error {
 
 // AppendBinary appends the canonical encoding of m to dst. It fails, leaving
 // dst as it was, when a field is outside what the encoding can carry: an
-// unknown kind, or Method or Args over their maximum.
+// unknown kind, Method or Args over their maximum, or a non-zero Cause on an
+// external message.
 func (m *Message) AppendBinary(dst []byte) ([]byte, error) {
 	if err := m.checkDomain(); err != nil {
 		return dst, fmt.Errorf("encode message: %w", err)
@@ -151,6 +172,9 @@ func (m *Message) appendUnsigned(dst []byte, grow int) []byte {
 	e.AppendFixed(m.From[:])
 	e.AppendFixed(m.To[:])
 	e.AppendUint32(uint32(m.SourceChain))
+	if m.Kind.IsRelay() {
+		e.AppendFixed(m.Cause[:])
+	}
 	e.AppendUint64(m.Nonce)
 	e.AppendUint64(m.Value)
 	e.AppendBytes(m.Method)
@@ -193,6 +217,10 @@ func (m *Message) UnmarshalBinary(b []byte) error {
 	d.Fixed("From", m.From[:])
 	d.Fixed("To", m.To[:])
 	m.SourceChain = ChainID(d.Uint32("SourceChain"))
+	m.Cause = Hash{}
+	if m.Kind.IsRelay() {
+		d.Fixed("Cause", m.Cause[:])
+	}
 	m.Nonce = d.Uint64("Nonce")
 	m.Value = d.Uint64("Value")
 	m.Method = d.Bytes("Method", MaxMethodLen)
@@ -215,7 +243,8 @@ func (m *Message) ID() Hash {
 //   - an external message has a source chain of zero and a non-zero sender
 //     key and signature (whether the signature verifies is checked
 //     elsewhere);
-//   - a relay message has an all-zero sender key and signature.
+//   - a relay message has a non-zero cause and an all-zero sender key and
+//     signature.
 func (m *Message) ValidateBasic() error {
 	if err := m.checkDomain(); err != nil {
 		return fmt.Errorf("message: %w: %w", ErrInvalid, err)
@@ -224,6 +253,9 @@ func (m *Message) ValidateBasic() error {
 		return fmt.Errorf("message: %w: method %q is not an identifier", ErrInvalid, m.Method)
 	}
 	if m.Kind.IsRelay() {
+		if m.Cause.IsZero() {
+			return fmt.Errorf("message: %w: %v message has no cause", ErrInvalid, m.Kind)
+		}
 		if !isZero(m.SenderKey[:]) {
 			return fmt.Errorf("message: %w: %v message carries a sender key", ErrInvalid, m.Kind)
 		}

@@ -30,8 +30,48 @@ func TestMessageLayout(t *testing.T) {
 	if sb := m.SigningBytes(); !bytes.Equal(sb, want) {
 		t.Fatalf("signing bytes\n got % x\nwant % x", sb, want)
 	}
-	if MessageMaxSize != 16614 {
-		t.Fatalf("MessageMaxSize = %d, doc.go says 16614", MessageMaxSize)
+	if MessageMaxSize != 16646 {
+		t.Fatalf("MessageMaxSize = %d, doc.go says 16646", MessageMaxSize)
+	}
+}
+
+// TestRelayMessageLayout pins the relay layout: Cause sits between
+// SourceChain and Nonce, and shifts every later field by 32 bytes.
+func TestRelayMessageLayout(t *testing.T) {
+	m := sampleRelay()
+	b := mustEncode(t, &m)
+	mLen, aLen := len(m.Method), len(m.Args)
+	if len(b) != 198+mLen+aLen || m.EncodedLen() != len(b) {
+		t.Fatalf("length %d, EncodedLen %d, want %d", len(b), m.EncodedLen(), 198+mLen+aLen)
+	}
+	be := binary.BigEndian
+	argsAt := 102 + mLen
+	if b[1] != 3 || be.Uint32(b[42:]) != 3 || !bytes.Equal(b[46:78], m.Cause[:]) ||
+		be.Uint64(b[78:]) != 77 || be.Uint64(b[86:]) != 10 ||
+		be.Uint32(b[94:]) != uint32(mLen) || !bytes.Equal(b[98:98+mLen], m.Method) ||
+		be.Uint32(b[98+mLen:]) != uint32(aLen) || !bytes.Equal(b[argsAt:argsAt+aLen], m.Args) ||
+		!isZero(b[argsAt+aLen:]) || len(b[argsAt+aLen:]) != 96 {
+		t.Fatalf("fields are not where doc.go puts them: % x", b)
+	}
+	largest := sampleRelay()
+	largest.Method = bytes.Repeat([]byte("m"), MaxMethodLen)
+	largest.Args = make([]byte, MaxArgsLen)
+	if largest.EncodedLen() != MessageMaxSize {
+		t.Fatalf("largest relay is %d bytes, MessageMaxSize %d", largest.EncodedLen(), MessageMaxSize)
+	}
+}
+
+// TestRelayIDsDifferByCause is the reason Cause exists: two relays equal in
+// sender, recipient, value and input are told apart by what produced them
+// and by their output index.
+func TestRelayIDsDifferByCause(t *testing.T) {
+	a := sampleRelay()
+	b := sampleRelay()
+	b.Cause[0] ^= 1
+	c := sampleRelay()
+	c.Nonce++
+	if a.ID() == b.ID() || a.ID() == c.ID() || b.ID() == c.ID() {
+		t.Fatal("relays with different causes or indexes share an ID")
 	}
 }
 
@@ -135,6 +175,7 @@ func TestMessageEncodeRefusesWhatDecodeRejects(t *testing.T) {
 		want   error
 	}{
 		{"unknown kind", func(m *Message) { m.Kind = 9 }, codec.ErrUnknownKind},
+		{"external with a cause", func(m *Message) { m.Cause[5] = 1 }, codec.ErrNonCanonical},
 		{"long method", func(m *Message) { m.Method = make([]byte, MaxMethodLen+1) }, codec.ErrTooLarge},
 		{"long args", func(m *Message) { m.Args = make([]byte, MaxArgsLen+1) }, codec.ErrTooLarge},
 	}
@@ -172,6 +213,9 @@ func TestMessageValidateBasic(t *testing.T) {
 		{"external unsigned", sampleMessage, func(m *Message) { m.Signature = [64]byte{} }, ErrInvalid},
 		{"external with source chain", sampleMessage, func(m *Message) { m.SourceChain = 1 }, ErrInvalid},
 		{"relay with key", sampleRelay, func(m *Message) { m.SenderKey[0] = 1 }, ErrInvalid},
+		{"relay without cause", sampleRelay, func(m *Message) { m.Cause = Hash{} }, ErrInvalid},
+		{"inter relay without cause", sampleRelay, func(m *Message) { m.Kind, m.Cause = MessageInterRelay, Hash{} }, ErrInvalid},
+		{"external with cause", sampleMessage, func(m *Message) { m.Cause[0] = 1 }, codec.ErrNonCanonical},
 		{"relay with signature", sampleRelay, func(m *Message) { m.Signature[63] = 1 }, ErrInvalid},
 	}
 	for _, tt := range tests {
