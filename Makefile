@@ -5,12 +5,21 @@ BIN      := bin/thinkey
 PKGS     := ./...
 export CGO_ENABLED := 1
 
-.PHONY: all build run test fmt-check vet unit fuzz-short soak bench clean
+.PHONY: all build static image run test fmt-check vet unit fuzz-short bench clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./tools/thinkey
+
+# A static binary (blst is C, so the C runtime is linked in statically) for
+# the FROM-scratch container image.
+static:
+	$(GO) build -trimpath -tags osusergo,netgo \
+	  -ldflags '-s -w -linkmode external -extldflags "-static"' -o bin/thinkey-static ./tools/thinkey
+
+image: static
+	docker build -f deploy/Dockerfile -t thinkey:latest .
 
 # The main job on its embedded defaults: a short benchmark run of every stage
 # on this machine, with the report written to out/bench.json.
