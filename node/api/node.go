@@ -1,0 +1,178 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/thinkey/thinkey/node/types"
+)
+
+// Errors a Node returns for the API to map to HTTP statuses. Wrap them with
+// context; the API branches with errors.Is.
+var (
+	// ErrNotFound: no such message, account, chain or block (404).
+	ErrNotFound = errors.New("not found")
+	// ErrUnavailable: the node cannot answer now (starting, syncing,
+	// shutting down, storage busy); the client should retry (503).
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Node is what the API serves, implemented by the node driver. Every
+// method may be called from many goroutines at once. Methods that take a
+// context may do I/O and should give up when it is done.
+type Node interface {
+	// SubmitMessages routes each message to the mempool of the chain that
+	// owns its sender and returns one result per message, in order. The
+	// messages' Method and Args alias the request buffer: keep clones.
+	// A non-nil error means none was handled.
+	SubmitMessages(ctx context.Context, msgs []types.Message) ([]SubmitResult, error)
+	// MessageStatus reports a message by ID; ErrNotFound if the node knows
+	// nothing of it.
+	MessageStatus(ctx context.Context, id types.Hash) (MessageStatus, error)
+	// Account reads an account from the committed state of the chain that
+	// owns addr, with a proof against the state root when withProof is
+	// set; ErrNotFound if the account does not exist.
+	Account(ctx context.Context, addr types.Address, withProof bool) (AccountView, error)
+	// Chains lists the chains the node knows, in increasing ID order.
+	Chains() []ChainInfo
+	// Block returns a stored block of chain; ErrNotFound for an unknown
+	// chain or block.
+	Block(ctx context.Context, chain types.ChainID, ref BlockRef) (BlockView, error)
+	// Status describes the node.
+	Status() StatusView
+	// Healthy returns nil when the node is fit to serve (storage open,
+	// loops running, not stalled), else why not.
+	Healthy() error
+}
+
+// SubmitResult is the node's verdict on one submitted message.
+type SubmitResult struct {
+	// Chain is the chain the message was routed to.
+	Chain types.ChainID
+	// Err is nil when the message was admitted to the mempool. Otherwise
+	// it says why not; when it wraps a node/mempool sentinel, the response
+	// names it with mempool.Reason.
+	Err error
+}
+
+// MessageState is where a message is in its life.
+type MessageState string
+
+// The message states.
+const (
+	// StatePending: admitted, waiting in a mempool.
+	StatePending MessageState = "pending"
+	// StateIncluded: in a decided block of its chain (Chain, Height,
+	// BlockHash say which).
+	StateIncluded MessageState = "included"
+	// StateConfirmed: included, and the block's digest is recorded on the
+	// root chain (paper 4.3), so every chain can rely on it.
+	StateConfirmed MessageState = "confirmed"
+	// StateRejected: admitted once, then dropped without being included
+	// (Reason says why); it will not be included unless submitted again.
+	StateRejected MessageState = "rejected"
+)
+
+// MessageStatus is the answer to MessageStatus.
+type MessageStatus struct {
+	State MessageState
+	// Chain, Height and BlockHash locate the including block; set for
+	// StateIncluded and StateConfirmed only.
+	Chain     types.ChainID
+	Height    types.Height
+	BlockHash types.Hash
+	// Reason is why a rejected message was dropped.
+	Reason string
+}
+
+// AccountView is an account as of a committed block.
+type AccountView struct {
+	Address types.Address
+	// Chain owns the account; Height is the block whose state was read,
+	// and StateRoot that block's state root.
+	Chain     types.ChainID
+	Height    types.Height
+	StateRoot types.Hash
+	Balance   uint64
+	Nonce     uint64
+	// CodeHash is SHA-256 of the account's code; zero when it has none.
+	CodeHash types.Hash
+	// Proof is set when asked for.
+	Proof *AccountProof
+}
+
+// AccountProof proves an account against StateRoot. The API passes it
+// through as the node fills it; Scheme tells a client how to check it.
+type AccountProof struct {
+	// Scheme names the proof format, for example "merkle-sha256/v1":
+	// Leaf is the account's canonical encoding, its leaf hash is the
+	// Merkle leaf hash of it, and Siblings lead from that leaf (at
+	// LeafIndex of LeafCount) to StateRoot, as in crypto/merkle.
+	Scheme    string
+	Leaf      []byte
+	LeafIndex uint64
+	LeafCount uint64
+	Siblings  []types.Hash
+}
+
+// ChainInfo describes one chain.
+type ChainInfo struct {
+	ID types.ChainID
+	// Root marks the root chain.
+	Root bool
+	// Prefix and PrefixBits: the chain owns the addresses whose first
+	// PrefixBits bits equal the low PrefixBits bits of Prefix (paper:
+	// address to chain by prefix). The root chain has PrefixBits 0.
+	Prefix     uint64
+	PrefixBits uint8
+	// Height, HeadHash and StateRoot are those of the latest block the
+	// node holds; Epoch is the chain's current committee term.
+	Height    types.Height
+	HeadHash  types.Hash
+	StateRoot types.Hash
+	Epoch     types.Epoch
+	// Pending is the number of messages in the chain's mempool on this
+	// node (zero for a chain it does not validate).
+	Pending int
+}
+
+// BlockRef names a block of a chain by height or by hash.
+type BlockRef struct {
+	// ByHash selects Hash; otherwise Height.
+	ByHash bool
+	Height types.Height
+	Hash   types.Hash
+}
+
+// BlockView is a stored block.
+type BlockView struct {
+	Hash   types.Hash
+	Header types.Header
+	// Confirmed is set once the block's digest is on the root chain.
+	Confirmed bool
+	// Certificate is the committee's confirm certificate, when the node
+	// has it.
+	Certificate *types.Certificate
+	// The body's message lists (paper 5.3).
+	Inputs     []types.Message
+	InterRelay []types.Message
+	OuterRelay []types.Message
+}
+
+// StatusView describes the node.
+type StatusView struct {
+	Version string
+	// NodeID is the node's network identity.
+	NodeID string
+	// Genesis is the hash of the network's genesis.
+	Genesis types.Hash
+	// Syncing is set while the node catches up with its chains.
+	Syncing   bool
+	Peers     int
+	StartedAt time.Time
+	// Chains are the chains this node validates or follows.
+	Chains []types.ChainID
+	// Pending is the number of messages in this node's mempools.
+	Pending int
+}
