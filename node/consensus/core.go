@@ -51,6 +51,10 @@ type Status struct {
 	// AwaitingBlock reports a value known decided at this height whose
 	// block has not arrived yet.
 	AwaitingBlock bool
+	// AwaitingQuorum reports a round above 0 whose timers are not armed
+	// yet: fewer than q members are known to have reached it, and the
+	// member re-sends its round change every round timeout (rule 6).
+	AwaitingQuorum bool
 }
 
 // verdict is the state of one verification.
@@ -114,9 +118,11 @@ type Core struct {
 
 	// prevDecision is the decision of height-1, sent to members still
 	// changing rounds at that height; answered holds, per member, one more
-	// than the highest round of theirs already answered.
+	// than the highest round of theirs already answered, and answeredAt
+	// when it was last answered.
 	prevDecision *Decision
 	answered     []uint64
+	answeredAt   []time.Duration
 
 	nextID   RequestID
 	requests map[RequestID]*pendingRequest
@@ -161,6 +167,7 @@ func New(cfg Config, state PersistentState) (*Core, error) {
 		requests:     make(map[RequestID]*pendingRequest),
 	}
 	c.answered = make([]uint64, cfg.CommitteeSize)
+	c.answeredAt = make([]time.Duration, cfg.CommitteeSize)
 	c.hs = newHeightState(cfg.CommitteeSize)
 	c.rs = newRoundState(state.Round, cfg.CommitteeSize)
 	for i := range state.Blocks {
@@ -283,7 +290,7 @@ func (c *Core) start() error {
 		}
 		c.addOwnVote(stageConfirm, *v)
 	}
-	c.armTimers()
+	c.startRoundClock()
 	c.requestBlockIfLeader()
 	return nil
 }
@@ -393,11 +400,12 @@ func (c *Core) keepBlock(value types.Hash) {
 // Status returns a summary of the core's position.
 func (c *Core) Status() Status {
 	s := Status{
-		Height:        c.height,
-		Round:         c.round,
-		Step:          StepPropose,
-		Leader:        c.leader(c.round),
-		AwaitingBlock: c.hs.decided != nil,
+		Height:         c.height,
+		Round:          c.round,
+		Step:           StepPropose,
+		Leader:         c.leader(c.round),
+		AwaitingBlock:  c.hs.decided != nil,
+		AwaitingQuorum: !c.rs.timersArmed,
 	}
 	if c.preparedThisRound() {
 		s.Step = StepPrepared
@@ -460,12 +468,59 @@ func (c *Core) timeout(base time.Duration, r types.Round) time.Duration {
 	return base + time.Duration(r)*inc
 }
 
+// startRoundClock starts the clock of the round just entered: its two
+// timers when a quorum is known to be in it, otherwise the resend timer
+// that re-sends this member's round change until one is (rule 6).
+func (c *Core) startRoundClock() {
+	if c.quorumInRound() {
+		c.armTimers()
+		return
+	}
+	c.armResendTimer()
+}
+
+// maybeArmTimers arms the current round's timers once a quorum is known to
+// be in it. Every event that can make quorumInRound true calls it.
+func (c *Core) maybeArmTimers() {
+	if c.rs.timersArmed || !c.active() || !c.quorumInRound() {
+		return
+	}
+	c.armTimers()
+}
+
+// quorumInRound reports whether at least q members are known to have
+// reached the current round: round 0 (every member starts a height there),
+// q round changes for this round or a later one (the member's own
+// included), or a prepare or a lock of this round (which a proposal
+// justified by q round changes, or a prepare certificate of q members,
+// preceded). docs/CONSENSUS.md, rule 6: "round timers wait for a quorum".
+func (c *Core) quorumInRound() bool {
+	if c.round == 0 || c.preparedThisRound() || (c.lock != nil && c.lock.Round == c.round) {
+		return true
+	}
+	held := 0
+	for _, e := range c.hs.roundChanges {
+		if e != nil && e.msg.Round >= c.round && c.hs.rcVerdicts[e.key] != verdictInvalid {
+			held++
+		}
+	}
+	return held >= c.th.Quorum
+}
+
 // armTimers sets the two timers of the current round from now.
 func (c *Core) armTimers() {
+	c.rs.timersArmed = true
 	c.out.Timers = append(c.out.Timers,
 		TimerSetting{Timer: Timer{Kind: TimerProposal, Height: c.height, Round: c.round}, Deadline: c.now + c.timeout(c.cfg.ProposalTimeout, c.round)},
 		TimerSetting{Timer: Timer{Kind: TimerRound, Height: c.height, Round: c.round}, Deadline: c.now + c.timeout(c.cfg.RoundTimeout, c.round)},
 	)
+}
+
+// armResendTimer sets the resend timer of the current round, one round
+// timeout from now.
+func (c *Core) armResendTimer() {
+	c.out.Timers = append(c.out.Timers,
+		TimerSetting{Timer: Timer{Kind: TimerResendRoundChange, Height: c.height, Round: c.round}, Deadline: c.now + c.timeout(c.cfg.RoundTimeout, c.round)})
 }
 
 // requestBlockIfLeader asks the shell for a block when this member leads
@@ -482,7 +537,7 @@ func (c *Core) enterRound(r types.Round) {
 	c.rs = newRoundState(r, c.cfg.CommitteeSize)
 	c.bumpState()
 	c.hs.pruneBelow(r)
-	c.armTimers()
+	c.startRoundClock()
 	c.requestBlockIfLeader()
 	c.drain = true
 	c.tryPropose()
@@ -493,6 +548,7 @@ func (c *Core) enterRound(r types.Round) {
 func (c *Core) enterNextHeight() {
 	c.prevDecision = c.hs.commit
 	c.answered = make([]uint64, c.cfg.CommitteeSize)
+	c.answeredAt = make([]time.Duration, c.cfg.CommitteeSize)
 	c.height++
 	c.round = 0
 	c.lastPrepare, c.lastConfirm, c.lock = nil, nil, nil
@@ -507,7 +563,7 @@ func (c *Core) enterNextHeight() {
 			delete(c.requests, id)
 		}
 	}
-	c.armTimers()
+	c.startRoundClock()
 	c.requestBlockIfLeader()
 	c.drain = true
 }

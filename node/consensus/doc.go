@@ -23,9 +23,17 @@
 //	c.Step(consensus.Start{Now: now})
 //	for each event (message, timer, block built, verification done):
 //		err := c.Step(ev)           // errors: ErrStale, ErrFuture, ErrUnknownMember, ErrInvalid
-//		rd := c.Ready()
-//		... carry rd out, in the order below ...
-//		c.Advance()
+//		if c.HasReady() {
+//			if err := consensus.Apply(c.Ready(), effects); err != nil {
+//				stop the member // its durable state is unknown; restart from storage
+//			}
+//			c.Advance()
+//		}
+//
+// Apply is the one place the order below is written down: it carries a
+// Ready out through the shell's Effects (Persist, Send, Commit, Evidence,
+// Verify, RequestProposal, SetTimer). The production driver and the
+// simulator (node/sim) both call it, so neither can reorder the duties.
 //
 // Ready's duties, in this order (as etcd raft's):
 //
@@ -43,6 +51,8 @@
 //     order; every ProposalRequest by a ProposalReady event.
 //  4. Arm Timers: deliver TimerFired at each deadline. Timers are never
 //     cancelled; one that fires after its round is answered with ErrStale.
+//     A timer of a kind replaces the one of the same kind armed before,
+//     so a shell may keep one deadline per kind.
 //
 // Then call Advance. Step may run between Ready and Advance; what it adds
 // waits for the next Ready.
@@ -109,6 +119,28 @@
 //     (validateVote, validateCertificate).
 //   - The proposal timeout of a round above 0 moves the member on only if it
 //     has not prepared in the round; otherwise the round timeout governs.
+//   - Round timers wait for a quorum (rule 6 of the round change): in a
+//     round r > 0 the proposal and round timers are armed only once q
+//     members are known to be in r: q round changes for r or a later round
+//     held (the member's own included, those whose signature failed not
+//     counted), or a prepare or lock of r (a justified proposal or a
+//     prepare certificate of r preceded it). Until then the member arms
+//     TimerResendRoundChange and re-sends the same round change every
+//     roundTimeout(r). Without it, a member alone a round ahead of the
+//     others (too few to pull them by the f+1 skip rule) left each round
+//     before they reached it, and with one member silent the committee
+//     met in a round only once timeouts had grown past the offset (hours
+//     of virtual time; TestRule6MemberAheadWaitsForQuorumOfRoundChanges).
+//     Counting round changes of later rounds keeps members at different
+//     rounds from waiting on each other forever: the lowest of them always
+//     holds q and moves up. Round 0 arms its timers at once, since every
+//     member starts a height there.
+//   - A member still working on the previous height is sent that height's
+//     decision in answer to its round change when it reports a round not
+//     answered yet, or when ProposalTimeout has passed since its last
+//     answer: with rule 6 a laggard re-sends the same round change while
+//     it waits, and a lost answer must be repeated
+//     (TestLaggardIsAnsweredAgainWhenItResendsItsRoundChange).
 //   - A member entering a round by the skip rule sends its own round change
 //     for it, like any member entering a round. It keeps one round change
 //     per member, the highest, and joins the highest round that f+1

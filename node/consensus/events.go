@@ -77,18 +77,27 @@ func (TimerFired) isEvent()                  {}
 func (ProposalReady) isEvent()               {}
 func (VerifyResult) isEvent()                {}
 
-// TimerKind names the two timeouts of a round.
+// TimerKind names the timeouts of a round.
 type TimerKind uint8
 
-// The timers of a round (docs/CONSENSUS.md, steps 1, 2 and 5).
+// The timers of a round (docs/CONSENSUS.md, steps 1, 2 and 5, and rule 6).
+// In round 0 the proposal and round timers are armed on entering it; in a
+// round r > 0 only once q members are known to be in it (q round changes
+// for r or later held, the member's own included), and until then the
+// resend timer runs.
 const (
 	// TimerProposal fires ProposalTimeout + r*TimeoutIncrement after the
-	// member entered round r: in round 0 it prepares EMPTY if nothing was
-	// prepared, later it moves to the next round.
+	// round's timers were armed: in round 0 it prepares EMPTY if nothing
+	// was prepared, later it moves to the next round.
 	TimerProposal TimerKind = 1
-	// TimerRound fires RoundTimeout + r*TimeoutIncrement after entering
-	// round r: without a decision the member moves to round r+1.
+	// TimerRound fires RoundTimeout + r*TimeoutIncrement after the round's
+	// timers were armed: without a decision the member moves to round r+1.
 	TimerRound TimerKind = 2
+	// TimerResendRoundChange fires every RoundTimeout + r*TimeoutIncrement
+	// while round r > 0 waits for a quorum of round changes: the member
+	// sends its round change for r again, so that members that lost it,
+	// or were down, learn that it waits.
+	TimerResendRoundChange TimerKind = 3
 )
 
 // String returns the timer kind's name.
@@ -98,6 +107,8 @@ func (k TimerKind) String() string {
 		return "proposal-timeout"
 	case TimerRound:
 		return "round-timeout"
+	case TimerResendRoundChange:
+		return "resend-round-change"
 	}
 	return fmt.Sprintf("timer-kind(%d)", uint8(k))
 }
@@ -208,7 +219,8 @@ type ProposalRequest struct {
 }
 
 // Ready is the batch of actions the core has accumulated. The shell carries
-// them out in this order (see the package documentation):
+// them out with Apply, which keeps this order (see the package
+// documentation):
 //
 //  1. Persist (when non-nil) and the blocks and certificates of Commits,
 //     durably and in one synced write;

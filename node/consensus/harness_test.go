@@ -271,17 +271,40 @@ func (cl *cluster) stepNode(i int, ev Event) error {
 	return err
 }
 
-// collect carries out a member's Ready in the documented order.
+// collect carries out a member's Ready through Apply, as every shell does.
 func (cl *cluster) collect(i int) {
 	cl.t.Helper()
 	c := cl.cores[i]
 	if !c.HasReady() {
 		return
 	}
-	rd := c.Ready()
-	if rd.Persist != nil {
+	if err := Apply(c.Ready(), memberEffects{cl: cl, i: i}); err != nil {
+		if !errors.Is(err, errCrashAfterPersist) {
+			cl.t.Fatalf("member %d: %v", i, err)
+		}
+		cl.logf("%d crashes after persisting", i)
+		cl.crash(i)
+		return
+	}
+	c.Advance()
+}
+
+// errCrashAfterPersist makes Apply stop after a member persisted, the way a
+// crash between the synced write and the sends would.
+var errCrashAfterPersist = errors.New("crash after persisting")
+
+// memberEffects is the harness's Effects for member i.
+type memberEffects struct {
+	cl *cluster
+	i  int
+}
+
+func (fx memberEffects) Persist(state *PersistentState, _ []Decision) error {
+	cl, i := fx.cl, fx.i
+	cl.t.Helper()
+	if state != nil {
 		// Round-trip through the codec, as storage would.
-		b, err := EncodePersistentState(rd.Persist)
+		b, err := EncodePersistentState(state)
 		if err != nil {
 			cl.t.Fatalf("member %d: encode persistent state: %v", i, err)
 		}
@@ -293,57 +316,67 @@ func (cl *cluster) collect(i int) {
 	}
 	if cl.crashAfterPersist[i] {
 		cl.crashAfterPersist[i] = false
-		cl.logf("%d crashes after persisting", i)
-		cl.crash(i)
-		return
+		return errCrashAfterPersist
 	}
-	for _, env := range rd.Send {
-		// Every message goes through the codec, as the network would.
-		b, err := EncodeMessage(env.Msg)
-		if err != nil {
-			cl.t.Fatalf("member %d: encode %v: %v", i, env.Msg.Kind(), err)
-		}
-		m, err := DecodeMessage(b)
-		if err != nil {
-			cl.t.Fatalf("member %d: decode %v: %v", i, env.Msg.Kind(), err)
-		}
-		cl.logf("%d -> %s: %s", i, recipient(env.To), describe(m))
-		cl.recordVote(i, m)
-		cl.recordClaim(i, m)
-		for to := range cl.n {
-			if to != i && (env.To == Broadcast || int(env.To) == to) {
-				p := packet{from: types.ValidatorIndex(i), to: types.ValidatorIndex(to), msg: m}
-				if cl.rewrite == nil {
-					cl.network = append(cl.network, p)
-				} else {
-					cl.network = append(cl.network, cl.rewrite(p)...)
-				}
+	return nil
+}
+
+func (fx memberEffects) Send(env Envelope) {
+	cl, i := fx.cl, fx.i
+	cl.t.Helper()
+	// Every message goes through the codec, as the network would.
+	b, err := EncodeMessage(env.Msg)
+	if err != nil {
+		cl.t.Fatalf("member %d: encode %v: %v", i, env.Msg.Kind(), err)
+	}
+	m, err := DecodeMessage(b)
+	if err != nil {
+		cl.t.Fatalf("member %d: decode %v: %v", i, env.Msg.Kind(), err)
+	}
+	cl.logf("%d -> %s: %s", i, recipient(env.To), describe(m))
+	cl.recordVote(i, m)
+	cl.recordClaim(i, m)
+	for to := range cl.n {
+		if to != i && (env.To == Broadcast || int(env.To) == to) {
+			p := packet{from: types.ValidatorIndex(i), to: types.ValidatorIndex(to), msg: m}
+			if cl.rewrite == nil {
+				cl.network = append(cl.network, p)
+			} else {
+				cl.network = append(cl.network, cl.rewrite(p)...)
 			}
 		}
 	}
-	for _, d := range rd.Commits {
-		cl.checkCommit(i, d)
-		cl.commits[i] = append(cl.commits[i], d)
-		cl.logf("%d commits height %d: %s", i, d.Height(), describeDecision(&d))
+}
+
+func (fx memberEffects) Commit(d Decision) {
+	cl, i := fx.cl, fx.i
+	cl.t.Helper()
+	cl.checkCommit(i, d)
+	cl.commits[i] = append(cl.commits[i], d)
+	cl.logf("%d commits height %d: %s", i, d.Height(), describeDecision(&d))
+}
+
+func (fx memberEffects) Evidence(e Evidence) {
+	cl, i := fx.cl, fx.i
+	cl.t.Helper()
+	if err := VerifyEvidence(&e, cl.n, cl.verifier.verify); err != nil {
+		cl.t.Fatalf("member %d emitted evidence that does not verify: %v", i, err)
 	}
-	for _, e := range rd.Evidence {
-		if err := VerifyEvidence(&e, cl.n, cl.verifier.verify); err != nil {
-			cl.t.Fatalf("member %d emitted evidence that does not verify: %v", i, err)
-		}
-		cl.evidence[i] = append(cl.evidence[i], e)
-		cl.logf("%d evidence: %v against member %d", i, e.Kind, e.Offender())
-	}
-	for _, r := range rd.Verify {
-		cl.verifies = append(cl.verifies, queuedRequest{node: i, req: r})
-		cl.requested[i][r.Kind]++
-	}
-	for _, r := range rd.ProposalRequests {
-		cl.proposals = append(cl.proposals, queuedProposal{node: i, req: r})
-	}
-	for _, s := range rd.Timers {
-		cl.timers = append(cl.timers, armedTimer{node: i, setting: s})
-	}
-	c.Advance()
+	cl.evidence[i] = append(cl.evidence[i], e)
+	cl.logf("%d evidence: %v against member %d", i, e.Kind, e.Offender())
+}
+
+func (fx memberEffects) Verify(r VerifyRequest) {
+	fx.cl.verifies = append(fx.cl.verifies, queuedRequest{node: fx.i, req: r})
+	fx.cl.requested[fx.i][r.Kind]++
+}
+
+func (fx memberEffects) RequestProposal(r ProposalRequest) {
+	fx.cl.proposals = append(fx.cl.proposals, queuedProposal{node: fx.i, req: r})
+}
+
+func (fx memberEffects) SetTimer(s TimerSetting) {
+	fx.cl.timers = append(fx.cl.timers, armedTimer{node: fx.i, setting: s})
 }
 
 type voteSlot struct {

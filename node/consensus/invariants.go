@@ -17,6 +17,9 @@ func (c *Core) CheckInvariants() error {
 	if c.rs.round != c.round {
 		return bad("round state of round %d, core at round %d", c.rs.round, c.round)
 	}
+	if c.started && c.round == 0 && !c.rs.timersArmed {
+		return bad("round 0 of height %d runs without its timers", c.height)
+	}
 	ownVote := func(name string, v *types.Vote) error {
 		if v == nil {
 			return nil

@@ -62,13 +62,22 @@ func (c *Core) place(from types.ValidatorIndex, msg Message, chain types.ChainID
 // broadcast catches up; it reports whether it did. Only round changes are
 // answered: votes of the previous height mostly crossed the decision in
 // flight, while a round change shows its sender timed out without
-// deciding. Each round of the laggard is answered once, so its timeouts
-// pace the answers and a lost answer is repeated.
+// deciding. A laggard's round change is answered when it reports a round
+// not answered yet, or when ProposalTimeout has passed since the last
+// answer to it: a laggard waiting for a quorum in its round re-sends the
+// same round change every round timeout (rule 6), and a lost answer must
+// be repeated, while duplicates and a faulty member's flood of round
+// changes are answered at most once per ProposalTimeout.
 func (c *Core) answerLaggard(to types.ValidatorIndex, round types.Round) bool {
-	if c.prevDecision == nil || to == c.cfg.Self || uint64(round)+1 <= c.answered[to] {
+	if c.prevDecision == nil || to == c.cfg.Self {
 		return false
 	}
-	c.answered[to] = uint64(round) + 1
+	newRound := uint64(round)+1 > c.answered[to]
+	if !newRound && c.now < c.answeredAt[to]+c.cfg.ProposalTimeout {
+		return false
+	}
+	c.answered[to] = max(c.answered[to], uint64(round)+1)
+	c.answeredAt[to] = c.now
 	c.send(to, c.prevDecision)
 	return true
 }

@@ -65,6 +65,7 @@ func (c *Core) onRoundChange(from types.ValidatorIndex, rc *RoundChange) error {
 	c.maybeVerifyRoundChanges()
 	c.maybeSkip()
 	c.tryPropose()
+	c.maybeArmTimers()
 	return nil
 }
 
@@ -188,13 +189,21 @@ func (c *Core) broadcastRoundChange(r types.Round) {
 
 // timerFired handles the round's timeouts.
 func (c *Core) timerFired(t Timer) error {
-	if t.Kind != TimerProposal && t.Kind != TimerRound {
+	if t.Kind != TimerProposal && t.Kind != TimerRound && t.Kind != TimerResendRoundChange {
 		return fmt.Errorf("consensus: timer: %w: kind %v", ErrInvalid, t.Kind)
 	}
 	if t.Height != c.height || t.Round != c.round {
 		return fmt.Errorf("consensus: %v of height %d round %d at height %d round %d: %w", t.Kind, t.Height, t.Round, c.height, c.round, ErrStale)
 	}
+	if (t.Kind == TimerResendRoundChange) == c.rs.timersArmed {
+		// A resend timer after the round's timers were armed, or a round
+		// timer of a round that is not armed (a restart forgot that it
+		// was): the member no longer, or not yet, waits for it.
+		return fmt.Errorf("consensus: %v of height %d round %d: %w: not waited for", t.Kind, t.Height, t.Round, ErrStale)
+	}
 	switch t.Kind {
+	case TimerResendRoundChange:
+		c.resendRoundChange()
 	case TimerProposal:
 		switch {
 		case c.preparedThisRound():
@@ -210,4 +219,18 @@ func (c *Core) timerFired(t Timer) error {
 		c.moveToRound(c.round + 1)
 	}
 	return nil
+}
+
+// resendRoundChange sends this member's round change for the current round
+// again and re-arms the resend timer (rule 6). The round change is the one
+// it sent on entering the round, byte for byte; after a restart that lost
+// it, it is signed again, which start allows only while the member has not
+// voted in the round.
+func (c *Core) resendRoundChange() {
+	if own := c.hs.roundChanges[c.cfg.Self]; own != nil && own.msg.Round == c.round {
+		c.broadcast(own.msg)
+	} else {
+		c.broadcastRoundChange(c.round)
+	}
+	c.armResendTimer()
 }

@@ -108,6 +108,9 @@ type roundState struct {
 	queued   *Proposal
 	// proposed is set once this member, as leader, proposed.
 	proposed bool
+	// timersArmed is set once the round's proposal and round timers are
+	// armed; until then the resend timer runs (rule 6).
+	timersArmed bool
 	// proposalEvidence is set once the leader's equivocation is proven;
 	// proposalEquivocationCheck while a second proposal is being checked.
 	proposalEvidence          bool

@@ -241,6 +241,7 @@ func (c *Core) onPrepareCertificate(cert types.Certificate) {
 		c.keepBlock(cert.BlockHash)
 	}
 	c.confirm(cert)
+	c.maybeArmTimers()
 }
 
 // prepare signs and sends this member's prepare of value in the current
@@ -256,6 +257,7 @@ func (c *Core) prepare(value types.Hash) {
 	c.keepBlock(value)
 	c.broadcast(&Prepare{Vote: v})
 	c.addOwnVote(stagePrepare, v)
+	c.maybeArmTimers()
 }
 
 // confirm signs and sends this member's confirm of the certificate's value

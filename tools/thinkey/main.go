@@ -18,6 +18,7 @@ import (
 	"github.com/thinkey/thinkey/accel"
 	"github.com/thinkey/thinkey/bench"
 	"github.com/thinkey/thinkey/tools/planner"
+	"github.com/thinkey/thinkey/tools/simulate"
 )
 
 func main() {
@@ -49,7 +50,7 @@ func rootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&hashBackend, "hash-backend", accel.Auto,
 		"SHA-256 backend: "+strings.Join(accel.BackendChoices(), ", ")+" (auto measures each at start)")
-	root.AddCommand(bench.Command(), planner.Command(), versionCommand())
+	root.AddCommand(bench.Command(), planner.Command(), simulate.Command(), versionCommand())
 	return root
 }
 
