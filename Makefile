@@ -5,7 +5,7 @@ BIN      := bin/thinkey
 PKGS     := ./...
 export CGO_ENABLED := 1
 
-.PHONY: all build static image run test fmt-check vet unit fuzz-short bench clean
+.PHONY: all build static image run test fmt-check vet unit soak fuzz-short bench clean
 
 all: build
 
@@ -38,6 +38,11 @@ vet:
 
 unit:
 	$(GO) test -race -timeout 15m $(PKGS)
+
+# The long simulation sweep: thousands of consensus seeds with Byzantine
+# members and swarm faults (a failing seed prints its replay command).
+soak:
+	THINKEY_SOAK=1 $(GO) test -timeout 60m -run '^TestConsensusSoak$$' -v ./node/sim
 
 # Each fuzz target for a short while (longer: FUZZTIME=10m make fuzz-short).
 FUZZTIME ?= 20s
