@@ -11,12 +11,13 @@ var stages = []func(Config) []Case{
 	pebbleCases,
 	netqCases,
 	execCases,
+	consensusCases,
 }
 
 // comparisons lists the ratios the report states, from every stage.
 func comparisons(cfg Config) []Comparison {
 	var out []Comparison
-	for _, f := range []func(Config) []Comparison{blsComparisons, ed25519Comparisons, sha256Comparisons, merkleComparisons, execComparisons} {
+	for _, f := range []func(Config) []Comparison{blsComparisons, ed25519Comparisons, sha256Comparisons, merkleComparisons, execComparisons, consensusComparisons} {
 		out = append(out, f(cfg)...)
 	}
 	return out

@@ -131,7 +131,7 @@ func requireExercised(t *testing.T, totals sweepTotals) {
 
 // sweepSizes is the fast set of `go test`: hundreds of seeds in all, most
 // of them on small committees, where one seed is cheap.
-var sweepSizes = []struct{ n, seeds int }{{4, 160}, {7, 60}, {16, 12}, {31, 3}}
+var sweepSizes = []struct{ n, seeds int }{{4, 140}, {7, 50}, {16, 10}, {31, 3}}
 
 // TestConsensusSwarm is the fast sweep over n in {4, 7, 16, 31} with the
 // stand-in signer. Replay a failure with the printed command, e.g.
