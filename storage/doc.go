@@ -14,11 +14,15 @@
 // # Views
 //
 //   - DB: Open, Close, NewBatch, Flush; one per node.
-//   - Batch: an atomic write group (PutBlock, ApplyBlock, Commit).
+//   - Batch: an atomic write group (PutBlock, ApplyBlock, PutRecord, Commit).
 //   - BlockStore (db.Blocks()): blocks by (chain, height) and by hash, the
 //     latest stored height of a chain.
 //   - StateStore (db.State()): state reads (Get, Scan), the chain head, and
 //     ApplyBlock in one call.
+//   - Node records (Batch.PutRecord, DB.Record): the shell's own durable data
+//     that is not chain state (a consensus member's votes and lock, the index
+//     of confirmed messages), written in the same batch as the block it goes
+//     with when it must be atomic with it.
 //
 // Blocks and state values are opaque bytes here: the canonical codec lives
 // elsewhere and this package neither decodes nor hashes them. A block's hash
@@ -37,6 +41,7 @@
 //	0x02    block hash   0x02 | chain u32 | block hash [32]  height u64 (8 bytes)
 //	0x03    head         0x03 | chain u32                    height u64 | block hash [32] | state root [32]
 //	0x04    state        0x04 | chain u32 | key (1..1024 B)  value (0..4 MiB)
+//	0x05    node record  0x05 | key (1..1024 B)              value (0..4 MiB), opaque
 //
 // A record that does not have the length its row states fails to decode with
 // ErrCorruption. So does a hash index entry whose height holds no block or a

@@ -15,6 +15,7 @@ const (
 	prefixBlockHash byte = 0x02
 	prefixHead      byte = 0x03
 	prefixState     byte = 0x04
+	prefixRecord    byte = 0x05
 )
 
 // Sizes of the fixed-length parts of keys and records.
@@ -60,6 +61,13 @@ func stateKey(chain uint32, key []byte) []byte {
 	k := make([]byte, chainKeyLen, chainKeyLen+len(key))
 	k[0] = prefixState
 	binary.BigEndian.PutUint32(k[1:], chain)
+	return append(k, key...)
+}
+
+// recordKey: 0x05 | key.
+func recordKey(key []byte) []byte {
+	k := make([]byte, 1, 1+len(key))
+	k[0] = prefixRecord
 	return append(k, key...)
 }
 
