@@ -17,8 +17,13 @@ import (
 
 	"github.com/thinkey/thinkey/accel"
 	"github.com/thinkey/thinkey/bench"
+	"github.com/thinkey/thinkey/node/driver"
+	"github.com/thinkey/thinkey/tools/keycmd"
+	"github.com/thinkey/thinkey/tools/loadgen"
 	"github.com/thinkey/thinkey/tools/planner"
 	"github.com/thinkey/thinkey/tools/simulate"
+	"github.com/thinkey/thinkey/tools/testnet"
+	"github.com/thinkey/thinkey/tools/txcmd"
 )
 
 func main() {
@@ -50,7 +55,17 @@ func rootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&hashBackend, "hash-backend", accel.Auto,
 		"SHA-256 backend: "+strings.Join(accel.BackendChoices(), ", ")+" (auto measures each at start)")
-	root.AddCommand(bench.Command(), planner.Command(), simulate.Command(), versionCommand())
+	root.AddCommand(
+		keycmd.Command(),
+		driver.Command(),
+		txcmd.Command(),
+		testnet.Command(),
+		loadgen.Command(),
+		bench.Command(),
+		planner.Command(),
+		simulate.Command(),
+		versionCommand(),
+	)
 	return root
 }
 
