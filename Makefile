@@ -5,7 +5,7 @@ BIN      := bin/thinkey
 PKGS     := ./...
 export CGO_ENABLED := 1
 
-.PHONY: all build static image run test fmt-check vet unit soak fuzz-short bench clean
+.PHONY: all build static image run test fmt-check vet unit soak fuzz-short bench bench-quick clean
 
 all: build
 
@@ -21,9 +21,15 @@ static:
 image: static
 	docker build -f deploy/Dockerfile -t thinkey:latest .
 
-# The main job on its embedded defaults: a short benchmark run of every stage
-# on this machine, with the report written to out/bench.json.
+# The main job on its embedded defaults: a local 4-node testnet on 127.0.0.1
+# (separate processes, funded accounts in out/testnet), then how to send a
+# transfer. Run it again to restart stopped nodes from disk; stop it with
+# ./bin/thinkey testnet down --dir out/testnet.
 run: build
+	./$(BIN) testnet up --nodes 4 --dir out/testnet
+
+# A short benchmark run of every stage on this machine (out/bench.json).
+bench-quick: build
 	@mkdir -p out
 	./$(BIN) bench --quick --benchtime 200ms --out out/bench.json
 
