@@ -15,34 +15,6 @@ import (
 // core signs through Signer, aggregates through Aggregator, and the
 // verifier answers its requests with crypto/bls's batch routines.
 
-type blsSigner struct{ sk *bls.SecretKey }
-
-func (s blsSigner) Sign(msg []byte) [types.BLSSignatureSize]byte {
-	var out [types.BLSSignatureSize]byte
-	copy(out[:], bls.Sign(s.sk, msg).Bytes())
-	return out
-}
-
-type blsAggregator struct{}
-
-func (blsAggregator) Aggregate(sigs [][types.BLSSignatureSize]byte) ([types.BLSSignatureSize]byte, error) {
-	var out [types.BLSSignatureSize]byte
-	parsed := make([]*bls.Signature, len(sigs))
-	for i := range sigs {
-		s, err := bls.SignatureFromBytes(sigs[i][:])
-		if err != nil {
-			return out, fmt.Errorf("signature %d: %w", i, err)
-		}
-		parsed[i] = s
-	}
-	agg, err := bls.AggregateSignatures(parsed)
-	if err != nil {
-		return out, err
-	}
-	copy(out[:], agg.Bytes())
-	return out, nil
-}
-
 type blsVerifier struct {
 	pks []*bls.PublicKey
 	rnd *rand.ChaCha8
@@ -123,7 +95,7 @@ func newBLSCluster(t *testing.T, n int) *cluster {
 		sks[i] = sk
 		v.pks = append(v.pks, sk.PublicKey())
 	}
-	return newClusterWith(t, n, func(i int) Signer { return blsSigner{sk: sks[i]} }, blsAggregator{}, v)
+	return newClusterWith(t, n, func(i int) Signer { return BLSSigner{Key: sks[i]} }, BLSAggregator{}, v)
 }
 
 // With real BLS signatures: a block decided in round 0, and EMPTY decided

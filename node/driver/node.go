@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/thinkey/thinkey/accel"
-	"github.com/thinkey/thinkey/crypto/bls"
 	"github.com/thinkey/thinkey/netq"
 	"github.com/thinkey/thinkey/node/config"
 	"github.com/thinkey/thinkey/node/consensus"
@@ -332,8 +331,8 @@ func (n *Node) newCore() (*consensus.Core, keptSlots, error) {
 		Chain:            n.chain,
 		Self:             n.self,
 		CommitteeSize:    len(n.gen.Committee),
-		Signer:           blsSigner{sk: sk},
-		Aggregator:       blsAggregator{},
+		Signer:           consensus.BLSSigner{Key: sk},
+		Aggregator:       consensus.BLSAggregator{},
 		ProposalTimeout:  n.cfg.Consensus.ProposalTimeout.Duration,
 		RoundTimeout:     n.cfg.Consensus.RoundTimeout.Duration,
 		TimeoutIncrement: n.cfg.Consensus.TimeoutIncrement.Duration,
@@ -360,34 +359,6 @@ func (n *Node) pin(name string, core int) func() {
 		n.log.Debug("pinned", "loop", name, "core", core)
 	}
 	return unpin
-}
-
-type blsSigner struct{ sk *bls.SecretKey }
-
-func (s blsSigner) Sign(msg []byte) [types.BLSSignatureSize]byte {
-	var out [types.BLSSignatureSize]byte
-	copy(out[:], bls.Sign(s.sk, msg).Bytes())
-	return out
-}
-
-type blsAggregator struct{}
-
-func (blsAggregator) Aggregate(sigs [][types.BLSSignatureSize]byte) ([types.BLSSignatureSize]byte, error) {
-	var out [types.BLSSignatureSize]byte
-	parsed := make([]*bls.Signature, len(sigs))
-	for i := range sigs {
-		s, err := bls.SignatureFromBytes(sigs[i][:])
-		if err != nil {
-			return out, fmt.Errorf("aggregate: signature %d: %w", i, err)
-		}
-		parsed[i] = s
-	}
-	agg, err := bls.AggregateSignatures(parsed)
-	if err != nil {
-		return out, err
-	}
-	copy(out[:], agg.Bytes())
-	return out, nil
 }
 
 // lockedReader serializes reads of a source that is not safe for concurrent

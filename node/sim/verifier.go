@@ -213,7 +213,7 @@ func (k *Keyring) Signer(i types.ValidatorIndex) consensus.Signer {
 		return nil
 	}
 	if k.scheme == SchemeBLS {
-		return blsSigner{k.blsSecrets[i]}
+		return consensus.BLSSigner{Key: k.blsSecrets[i]}
 	}
 	return standInSigner{k.standIn[i]}
 }
@@ -221,7 +221,7 @@ func (k *Keyring) Signer(i types.ValidatorIndex) consensus.Signer {
 // Aggregator returns the scheme's certificate aggregator.
 func (k *Keyring) Aggregator() consensus.Aggregator {
 	if k.scheme == SchemeBLS {
-		return blsAggregator{}
+		return consensus.BLSAggregator{}
 	}
 	return xorAggregator{}
 }
@@ -363,34 +363,6 @@ func (xorAggregator) Aggregate(sigs [][types.BLSSignatureSize]byte) ([types.BLSS
 	for _, s := range sigs {
 		xorInto(&out, s)
 	}
-	return out, nil
-}
-
-type blsSigner struct{ sk *bls.SecretKey }
-
-func (s blsSigner) Sign(msg []byte) [types.BLSSignatureSize]byte {
-	var out [types.BLSSignatureSize]byte
-	copy(out[:], bls.Sign(s.sk, msg).Bytes())
-	return out
-}
-
-type blsAggregator struct{}
-
-func (blsAggregator) Aggregate(sigs [][types.BLSSignatureSize]byte) ([types.BLSSignatureSize]byte, error) {
-	var out [types.BLSSignatureSize]byte
-	parsed := make([]*bls.Signature, len(sigs))
-	for i := range sigs {
-		s, err := bls.SignatureFromBytes(sigs[i][:])
-		if err != nil {
-			return out, fmt.Errorf("aggregate: signature %d: %w", i, err)
-		}
-		parsed[i] = s
-	}
-	agg, err := bls.AggregateSignatures(parsed)
-	if err != nil {
-		return out, fmt.Errorf("aggregate: %w", err)
-	}
-	copy(out[:], agg.Bytes())
 	return out, nil
 }
 
