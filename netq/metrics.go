@@ -2,6 +2,8 @@ package netq
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -171,4 +173,20 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(d.connErrors, s.ConnErrors)
 		ch <- prometheus.MustNewConstMetric(d.queued, prometheus.GaugeValue, float64(s.Queued), peer)
 	}
+}
+
+// SendError turns the result of queueing a message for peer into the error a
+// Transport's Send or TrySend returns, counting a full queue. A queue closed
+// while the transport is still open means the peer was removed, which the
+// caller sees as ErrUnknownPeer. Both twins share it, so they report alike.
+func SendError(peer PeerID, err error, transportClosed bool, counters *Counters) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrQueueFull):
+		counters.QueueFull.Add(1)
+	case errors.Is(err, ErrClosed) && !transportClosed:
+		err = ErrUnknownPeer
+	}
+	return fmt.Errorf("send to %s: %w", peer.Short(), err)
 }

@@ -2,7 +2,6 @@ package memnet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -138,15 +137,7 @@ func (e *Endpoint) peerFor(id netq.PeerID, msg []byte) (*peer, error) {
 }
 
 func (e *Endpoint) pushed(p *peer, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, netq.ErrQueueFull):
-		p.counters.QueueFull.Add(1)
-	case errors.Is(err, netq.ErrClosed) && !e.isClosed():
-		err = netq.ErrUnknownPeer
-	}
-	return fmt.Errorf("send to %s: %w", p.id.Short(), err)
+	return netq.SendError(p.id, err, e.isClosed(), p.counters)
 }
 
 func (e *Endpoint) isClosed() bool {

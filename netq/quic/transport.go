@@ -228,15 +228,7 @@ func (t *Transport) peerFor(id netq.PeerID, msg []byte) (*peer, error) {
 
 // pushed turns the queue's verdict into the caller's error.
 func (t *Transport) pushed(p *peer, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, netq.ErrQueueFull):
-		p.counters.QueueFull.Add(1)
-	case errors.Is(err, netq.ErrClosed) && !t.isClosed():
-		err = netq.ErrUnknownPeer // the queue closed because the peer was removed
-	}
-	return fmt.Errorf("send to %s: %w", p.id.Short(), err)
+	return netq.SendError(p.id, err, t.isClosed(), p.counters)
 }
 
 func (t *Transport) isClosed() bool {
