@@ -213,23 +213,6 @@ func (s *chainState) ProveAccount(addr types.Address) (actor.Account, merkle.Pro
 	return acct.Clone(), proof, s.head, true, nil
 }
 
-// emptyHeader is the header the chain records for a height decided EMPTY
-// (paper 4.2): it has no body, changes no state, and depends only on the
-// parent, so that every member derives the same one whatever round or
-// certificate decided it.
-func emptyHeader(parent types.Header) types.Header {
-	return types.Header{
-		Version:         types.HeaderVersion,
-		ChainID:         parent.ChainID,
-		Height:          parent.Height + 1,
-		Epoch:           parent.Epoch,
-		ParentHash:      parent.Hash(),
-		TimestampMillis: parent.TimestampMillis,
-		StateRoot:       parent.StateRoot,
-		Empty:           true,
-	}
-}
-
 // commitPlan is one decided height, ready to be staged.
 type commitPlan struct {
 	decision consensus.Decision

@@ -176,7 +176,7 @@ func (l *loop) plan(d consensus.Decision, parent types.Header) (commitPlan, erro
 	n := l.n
 	p := commitPlan{decision: d}
 	if d.Block == nil {
-		p.header = emptyHeader(parent)
+		p.header = types.EmptyHeader(&parent)
 		if p.header.Height != d.Height() {
 			return p, fmt.Errorf("commit EMPTY at %d on head %d: %w", d.Height(), parent.Height, storage.ErrNotNextHeight)
 		}

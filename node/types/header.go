@@ -147,3 +147,21 @@ func (h *Header) ValidateBasic() error {
 	}
 	return nil
 }
+
+// EmptyHeader returns the header a chain records for the height after
+// parent when that height is decided EMPTY (paper 4.2): it has no body,
+// changes no state and depends only on the parent, so that every member,
+// and every recorder chain checking the digest (node/rootchain), derives
+// the same one whatever round or certificate decided it.
+func EmptyHeader(parent *Header) Header {
+	return Header{
+		Version:         HeaderVersion,
+		ChainID:         parent.ChainID,
+		Height:          parent.Height + 1,
+		Epoch:           parent.Epoch,
+		ParentHash:      parent.Hash(),
+		TimestampMillis: parent.TimestampMillis,
+		StateRoot:       parent.StateRoot,
+		Empty:           true,
+	}
+}

@@ -137,3 +137,17 @@ func TestHeaderValidateBasic(t *testing.T) {
 		})
 	}
 }
+
+func TestEmptyHeaderDependsOnlyOnParent(t *testing.T) {
+	parent := Header{Version: HeaderVersion, ChainID: 3, Height: 9, Epoch: 2, Round: 4, ParentHash: Hash{1},
+		TimestampMillis: 1234, Proposer: 2, InputRoot: Hash{5}, StateRoot: Hash{6}}
+	e := EmptyHeader(&parent)
+	want := Header{Version: HeaderVersion, ChainID: 3, Height: 10, Epoch: 2, ParentHash: parent.Hash(),
+		TimestampMillis: 1234, StateRoot: Hash{6}, Empty: true}
+	if e != want {
+		t.Fatalf("EmptyHeader = %+v, want %+v", e, want)
+	}
+	if err := e.ValidateBasic(); err != nil {
+		t.Fatalf("empty header invalid: %v", err)
+	}
+}

@@ -12,6 +12,11 @@ import (
 // ChainID names a chain: the root chain or one transaction chain.
 type ChainID uint32
 
+// RootChain is the ID of the root chain (paper 3.2): it records the digests
+// of the other chains' confirmed blocks. Transaction chains are numbered
+// from 1.
+const RootChain ChainID = 0
+
 // Height is the position of a block in its chain; the genesis block has
 // height 0.
 type Height uint64
