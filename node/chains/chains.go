@@ -274,8 +274,8 @@ func (t *Topology) Chain(id types.ChainID) (Chain, bool) {
 }
 
 // Children returns the chains whose digests id records, by ID; nil for a
-// transaction chain. The caller must not modify the slice.
-func (t *Topology) Children(id types.ChainID) []types.ChainID { return t.children[id] }
+// transaction chain.
+func (t *Topology) Children(id types.ChainID) []types.ChainID { return slices.Clone(t.children[id]) }
 
 // Transactions returns the transaction chains' IDs in address order.
 func (t *Topology) Transactions() []types.ChainID { return slices.Clone(t.leaves) }
