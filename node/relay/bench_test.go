@@ -1,0 +1,103 @@
+package relay
+
+import (
+	"testing"
+
+	"github.com/thinkey/thinkey/node/types"
+)
+
+// benchFixture is a relay in a block of 1000 relays, with lifts hops.
+func benchFixture(b *testing.B, lifts int) (Verifier, types.Message, []byte) {
+	b.Helper()
+	topo := testTopology(b)
+	source, dest := chainA, chainB
+	if lifts > 0 {
+		source, dest = chainB, chainA
+	}
+	msgs := make([]types.Message, 1000)
+	for i := range msgs {
+		msgs[i] = relayMsg(source, dest, uint64(i))
+	}
+	h, body := sourceBlock(source, 10, msgs)
+	out := outbox(b, &h, &body, topo)
+	pkg := out[len(out)/2].Package
+	for i := range lifts {
+		p, err := DecodeProof(pkg.Proof)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, _ := topo.Chain(p.Last().ChainID)
+		// A recorder block of 64 records.
+		others := make([]*types.Header, 63)
+		for j := range others {
+			others[j] = &types.Header{Version: types.HeaderVersion, ChainID: chainC, Height: types.Height(j + 1)}
+		}
+		rh, paths := recorderBlock(b, c.Parent, types.Height(7+i), append(others, p.Last())...)
+		if pkg, err = LiftPackage(pkg, &rh, paths[len(paths)-1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	p, err := DecodeProof(pkg.Proof)
+	if err != nil {
+		b.Fatal(err)
+	}
+	anc := anchors{}
+	anc.confirm(p.Last())
+	v := Verifier{Chain: dest, Topology: topo, Anchors: anc, Consumed: consumed{}}
+	return v, pkg.Message, pkg.Proof
+}
+
+func benchmarkVerify(b *testing.B, lifts int) {
+	v, msg, proof := benchFixture(b, lifts)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(proof)))
+	for b.Loop() {
+		if err := v.VerifyRelay(&msg, proof); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyRelayNoLift(b *testing.B)  { benchmarkVerify(b, 0) }
+func BenchmarkVerifyRelayOneLift(b *testing.B) { benchmarkVerify(b, 1) }
+
+func BenchmarkOutbox1000(b *testing.B) {
+	topo := testTopology(b)
+	msgs := make([]types.Message, 1000)
+	for i := range msgs {
+		msgs[i] = relayMsg(chainA, chainB+types.ChainID(i%2), uint64(i))
+	}
+	h, body := sourceBlock(chainA, 10, msgs)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Outbox(&h, &body, topo); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInboxReady1000 is a leader taking 1000 checked relays from its
+// inbox: the per-block cost once the proofs' paths were checked.
+func BenchmarkInboxReady1000(b *testing.B) {
+	topo := testTopology(b)
+	msgs := make([]types.Message, 1000)
+	for i := range msgs {
+		msgs[i] = relayMsg(chainA, chainB, uint64(i))
+	}
+	h, body := sourceBlock(chainA, 10, msgs)
+	in := NewInbox(chainB, topo, 2000)
+	for _, a := range outbox(b, &h, &body, topo) {
+		if err := in.Add(a.Package); err != nil {
+			b.Fatal(err)
+		}
+	}
+	anc := anchors{}
+	anc.confirm(&h)
+	v := Verifier{Chain: chainB, Topology: topo, Anchors: anc, Consumed: consumed{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if got := in.Ready(&v, 1000); len(got) != 1000 {
+			b.Fatalf("%d ready", len(got))
+		}
+	}
+}

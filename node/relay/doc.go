@@ -1,0 +1,175 @@
+// Package relay carries outer-relay messages from the block of one
+// transaction chain that produced them to the chain that holds their
+// recipient, and proves them there with Merkle paths (paper 4.3, 5.3, 5.4).
+// It is pure: no clock, no goroutines, no I/O; time comes in as values.
+//
+// # The pieces
+//
+//   - Outbox (source side) turns a block's outer relays into Packages, one
+//     per message in body order, each addressed to the chain of its
+//     recipient (chains.Topology.OwnerOf) with a Proof against the block
+//     header: the path of the message in the header's OuterRelayRoot. It
+//     hashes the relay tree once for all of them. AddLift and LiftPackage
+//     add hops up the recorder tree.
+//   - Verifier (destination side) is the exec.RelayVerifier a chain's
+//     blocks are built and verified with.
+//   - Inbox (destination side) holds arriving packages, deduplicated by
+//     message ID, and gives the leader's Execute those that verify now, in
+//     (source chain, source height, message ID) order. It keeps up to
+//     MaxAlternatives distinct proofs per message, so that a proof of a
+//     header that will never be confirmed, which anyone who saw the relay
+//     can forge, does not block the relay.
+//   - Pending (source side) remembers sent packages until they are
+//     acknowledged and says when to send each again, with exponential
+//     backoff.
+//   - Batch and Ack are what nodes of different chains exchange: packages
+//     from one source chain to one destination chain, and the IDs of the
+//     relays a destination consumed.
+//
+// # Who calls it
+//
+// node/driver and node/sim, the two shells that run chains. After a block
+// of a transaction chain commits, they keep its Outbox; once the block is
+// confirmed on the sender's own recorder view they put its packages in
+// Pending and send them in Batches (member i of the source committee to
+// member i mod n of the destination's). A destination member adds the
+// packages of a Batch to its Inbox (acknowledging at once those already
+// consumed), its leader takes Inbox.Ready as relay inputs of the next
+// block, every block is executed and verified with a Verifier over the
+// node's recorder view (Anchors) and the chain's consumed set as of the
+// block's parent (Consumed), and after a commit the shell calls
+// Inbox.Forget and acknowledges the consumed IDs with an Ack, on which the
+// sender calls Pending.Ack.
+//
+// # Verification
+//
+// A package of message msg with Proof p verifies at chain D when
+//
+//  1. msg is an outer relay (and passes ValidateBasic) whose SourceChain is
+//     p.Source.ChainID, a transaction chain other than D, and msg.To is an
+//     account of D;
+//  2. p.Source is not an EMPTY header, and p.Path leads from
+//     exec.RelayLeaf(msg.ID()) to p.Source.OuterRelayRoot
+//     (exec.VerifyRelayProof);
+//  3. each Lift's Recorder is a non-EMPTY block of the recorder (the
+//     topology Parent) of the chain of the header before it, and its Path
+//     leads from merkle.LeafHash of that header's hash to
+//     Recorder.InputRoot, the record root (rootchain.VerifyRecordProof);
+//  4. Anchors knows the last header of (Source, Lifts...) as confirmed,
+//     under that header's own chain, height and hash;
+//  5. Consumed does not hold msg.ID().
+//
+// A failure of 1 to 3 wraps ErrInvalid: the package will never verify. A
+// failure of 4 is ErrNotConfirmed, which is not a verdict on the relay:
+// the node's view of the recorder chains may be behind, so shells retry
+// later (the Inbox keeps such packages) instead of rejecting. A failure of
+// 5 is ErrConsumed. exec wraps the error in its BlockError, through which
+// errors.Is still finds these sentinels.
+//
+// Steps 1 to 3 hash the message and the proof's paths and headers; the
+// Inbox runs them once per package and topology and afterwards only steps
+// 4 and 5, which allocate nothing.
+//
+// # Why proofs and not signatures (paper 4.3)
+//
+// A relay could be accepted on the signatures of the source committee.
+// It is not, because a committee may not be fully reliable: a relay takes
+// effect only once its block is confirmed, that is recorded by the
+// recorder chains every node follows. So the destination checks the
+// message against the block's own commitment (the OuterRelayRoot of its
+// header) and the header against a recorder block it already committed
+// itself; no signature of the source committee is involved, and the proof
+// works for every node that follows the recorder, whatever committee
+// produced the block.
+//
+// # The faster parent-digest path
+//
+// Every node follows the recorders of its own chain up to the root. Between
+// sibling sub-chains of one coordinator the destination follows that
+// coordinator, so a proof with no lift is confirmed as soon as the
+// coordinator records the source block: Anchors.Confirmed(source chain,
+// height, hash) answers from the coordinator's committed blocks, without
+// waiting for the root (paper 4.3: "just wait until the digest is recorded
+// on its transaction chain"). A top-level source chain is recorded by the
+// root directly, also with no lift. Across branches of the tree the
+// destination does not follow the source's coordinator, so the proof
+// carries lifts up the source's branch until a header the destination's
+// anchors know: for a sub-chain of a top-level coordinator, one lift to the
+// coordinator block, which the root records (the contract's "one lift to
+// the root"). A lift further, to the root block itself, verifies as well.
+// MaxLifts bounds the depth.
+//
+// # Exactly once
+//
+// Delivery is at least once: Pending re-sends until acknowledged, several
+// source members send the same relay, and an Inbox may hold several
+// proofs of it. Execution is at most once:
+//
+//   - exec rejects a block that holds a message twice (ErrDuplicateMessage),
+//     so no block consumes a relay twice;
+//   - the destination chain's committed state holds the set of consumed
+//     relay IDs, written atomically with the block that consumed them (in
+//     the driver's synced batch, in the simulator's persisted commit), so
+//     after any crash the set and the chain agree;
+//   - every block is built and verified with Consumed being the set as of
+//     its parent, so a relay consumed by any ancestor is refused
+//     (ErrConsumed). Two conflicting blocks at one height cannot both
+//     commit, so the consumed set of the committed chain grows without
+//     repeats.
+//
+// Together with the Outbox producing each relay of a committed block, a
+// relay whose block is confirmed is consumed exactly once, as soon as a
+// package reaches an honest leader of the destination.
+//
+// # Encodings
+//
+// Canonical over node/codec, integers big-endian; headers are the 232-byte
+// node/types encoding, paths the crypto/merkle proof encoding (index u64,
+// leaf count u64, sibling count u8, the siblings; 17 to 2065 bytes).
+// Offsets in bytes:
+//
+//	Proof (tag 0x22), at most 8192 bytes (MaxProofLen = exec.MaxRelayProofLen):
+//
+//	  off    width  field
+//	    0        1  Tag = 0x22
+//	    1      232  Source (types.Header, tag 0x01)
+//	  233        4  p = length of Path
+//	  237        p  Path of RelayLeaf(msg ID) in Source.OuterRelayRoot
+//	  237+p      1  l = number of lifts (at most 8, MaxLifts)
+//	  238+p         l lifts, each:
+//	                  232  Recorder (types.Header)
+//	                    4  q = length of Path
+//	                    q  Path of LeafHash(previous header hash) in
+//	                       Recorder.InputRoot
+//
+//	Batch (tag 0x23), at most 1 MiB (MaxBatchSize):
+//
+//	  off  width  field
+//	    0      1  Tag = 0x23
+//	    1      4  Source chain
+//	    5      4  Dest chain
+//	    9      4  n = number of packages (at most 1024, MaxBatchPackages)
+//	   13         n packages, each:
+//	                4  m = length of the message (at most types.MessageMaxSize)
+//	                m  Message (types.Message, tag 0x02)
+//	                4  p = length of the proof (at most 8192)
+//	                p  Proof (as above, undecoded)
+//
+//	Ack (tag 0x24), at most 9+8192*32 bytes (MaxAckSize):
+//
+//	  off  width  field
+//	    0      1  Tag = 0x24
+//	    1      4  Chain (the destination that consumed the relays)
+//	    5      4  n = number of IDs (at most 8192, MaxAckIDs)
+//	    9   32*n  relay message IDs
+//
+// The decoders reject, with the node/codec sentinels: a wrong tag
+// (ErrWrongType), input over the maximum and counts or lengths over their
+// limits (ErrTooLarge), short input (ErrTruncated), trailing bytes
+// (ErrTrailingBytes), and whatever the node/types and crypto/merkle
+// decoders reject in a nested header, message or path. They check nothing
+// the encoding does not express: a batch's proofs are decoded by
+// Inbox.Add, and the rules between fields are the Verifier's. Every
+// accepted input re-encodes to the same bytes. A decoded Proof shares no
+// memory with its input; a decoded Batch aliases it.
+package relay
