@@ -21,12 +21,17 @@ static:
 image: static
 	docker build -f deploy/Dockerfile -t thinkey:latest .
 
-# The main job on its embedded defaults: a local 4-node testnet on 127.0.0.1
-# (separate processes, funded accounts in out/testnet), then how to send a
-# transfer. Run it again to restart stopped nodes from disk; stop it with
-# ./bin/thinkey testnet down --dir out/testnet.
+# The main job on its embedded defaults: a local testnet on 127.0.0.1 of a
+# root chain and CHAINS transaction chains of MEMBERS nodes each (separate
+# processes, funded accounts in out/testnet), then how to send a transfer.
+# Run it again to restart stopped nodes from disk; stop it with
+# ./bin/thinkey testnet down --dir out/testnet. `make run CHAINS=2` runs two
+# chains on eight processes (in out/testnet-2) for cross-chain transfers.
+CHAINS  ?= 1
+MEMBERS ?= 4
+RUNDIR  := out/testnet$(if $(filter-out 1,$(CHAINS)),-$(CHAINS))
 run: build
-	./$(BIN) testnet up --nodes 4 --dir out/testnet
+	./$(BIN) testnet up --chains $(CHAINS) --members $(MEMBERS) --dir $(RUNDIR)
 
 # A short benchmark run of every stage on this machine (out/bench.json).
 bench-quick: build

@@ -1,5 +1,6 @@
 // Package api is the node's HTTP interface: the JSON API (submit messages,
-// read message status, accounts, chains, blocks and node status), the
+// read message status, accounts, chains, blocks, light proofs and node
+// status), the
 // Prometheus metrics at /metrics and the health check at /healthz.
 //
 // # Who calls it
@@ -173,6 +174,60 @@
 //	     "inter_relay": [{"id": "...", "kind": "inter-relay", "cause": "1f9f...", ...}],
 //	     "outer_relay": []}
 //
+// # GET /v1/light/chains/{chain}/blocks/{height}
+//
+// A light proof (node/light) of the block of {chain} (decimal) at
+// {height} (decimal): its header, the lifts that lead from it to a root
+// block (each a recorder block's header and the Merkle path of the header
+// below it in that block's record root), and the root committee's
+// decision certificate of that root block. proof is the canonical
+// encoding (a HeaderProof, tag 0x25) in hex: what a light client checks
+// with the root committee's keys of the genesis and nothing else
+// (`thinkey light header`). The other fields say what the proof claims,
+// for people: the proven header (chain, height, hash, empty, state_root,
+// outer_relay_root), each lift's recorder (chain, height, hash), the root
+// block it ends at (root_height, root_hash) and its certificate. A root
+// block's own proof has no lift. 404 when the node does not have the block
+// or the root chain has not recorded it yet.
+//
+//	GET /v1/light/chains/1/blocks/7
+//	200 {"proof": "2501...", "chain": 1, "height": 7, "hash": "bb00...", "empty": false,
+//	     "state_root": "5100...", "outer_relay_root": "...",
+//	     "lifts": [{"chain": 0, "height": 40, "hash": "4000..."}],
+//	     "root_height": 40, "root_hash": "4000...",
+//	     "certificate": {"kind": "confirm", "round": 0, "block_hash": "4000...", "committee_size": 4,
+//	                     "signers": [0, 1, 2], "aggregate_signature": "..."}}
+//
+// # GET /v1/light/accounts/{address}
+//
+// A light proof of an account as of the latest block of its chain that the
+// root chain recorded: proof is an AccountProof (tag 0x26): the header
+// proof of that block, the account's canonical encoding and its Merkle
+// path in the block's state root. The readable fields are the account's
+// (address, balance, nonce, code_hash) and, under block, what the header
+// proof claims (as above). 404 when the account does not exist in that
+// block, the node does not hold its chain, or no block is recorded yet.
+//
+//	GET /v1/light/accounts/9e1521a0d04c3cae1258cc05b12a2a01cd89fce4
+//	200 {"proof": "2600...", "address": "9e15...fce4", "balance": 980, "nonce": 2,
+//	     "code_hash": "0000...0000", "block": {"chain": 1, "height": 7, "hash": "bb00...", ...}}
+//
+// # GET /v1/light/relays/{id}
+//
+// A light proof of an outer-relay message (paper 4.3) produced by a block
+// of a chain this node runs: proof is a RelayProof (tag 0x27): the header
+// proof of the block, the message and its Merkle path in the block's
+// outer-relay root. The readable fields are the message (as in the fields
+// form, with its id) and, under block, what the header proof claims. 404
+// when the node knows no such relay or the root chain has not recorded
+// its block yet.
+//
+//	GET /v1/light/relays/17215fd161090e766c79f72516ed3866d2f8e394a3461e97dfdf8f320eae4bfe
+//	200 {"proof": "2700...", "id": "1721...4bfe",
+//	     "message": {"id": "1721...4bfe", "kind": "outer-relay", "from": "...", "to": "...",
+//	                 "source_chain": 1, "cause": "...", "value": 5, ...},
+//	     "block": {"chain": 1, "height": 7, ...}}
+//
 // # GET /v1/status
 //
 //	200 {"version": "v0.1.0", "node_id": "...", "genesis": "9e00...", "syncing": false,
@@ -212,6 +267,7 @@
 //	400     bad_address             path address is not 40 hex digits
 //	400     bad_chain               path chain is not a decimal number below 2^32
 //	400     bad_block               path block is neither a decimal height nor 64 hex digits
+//	                                (light routes: path height is not a decimal height)
 //	400     bad_query               malformed query string, or proof not 1, true, 0 or false
 //	404     not_found               no such route, message, account, chain or block
 //	405     method_not_allowed      the path exists for other methods (listed in Allow)

@@ -17,8 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/thinkey/thinkey/crypto/ed25519"
+	"github.com/thinkey/thinkey/crypto/merkle"
 	"github.com/thinkey/thinkey/node/actor"
 	"github.com/thinkey/thinkey/node/config"
+	"github.com/thinkey/thinkey/node/light"
+	"github.com/thinkey/thinkey/node/relay"
 	"github.com/thinkey/thinkey/node/types"
 )
 
@@ -43,6 +46,12 @@ type fakeNode struct {
 	health    error
 	lastProof bool
 	lastRef   BlockRef
+
+	// Light proofs by chain and height, address and relay ID. A nil
+	// entry makes the method return nil, nil (a broken node).
+	lightHeaders  map[[2]uint64]*light.HeaderProof
+	lightAccounts map[types.Address]*light.AccountProof
+	lightRelays   map[types.Hash]*light.RelayProof
 }
 
 func (f *fakeNode) check() error {
@@ -120,6 +129,39 @@ func (f *fakeNode) Block(_ context.Context, chain types.ChainID, ref BlockRef) (
 	return BlockView{}, fmt.Errorf("block %d/%v: %w", chain, ref, ErrNotFound)
 }
 
+func (f *fakeNode) LightHeader(chain types.ChainID, height types.Height) (*light.HeaderProof, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	p, ok := f.lightHeaders[[2]uint64{uint64(chain), uint64(height)}]
+	if !ok {
+		return nil, fmt.Errorf("light header %d/%d: %w", chain, height, ErrNotFound)
+	}
+	return p, nil
+}
+
+func (f *fakeNode) LightAccount(addr types.Address) (*light.AccountProof, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	p, ok := f.lightAccounts[addr]
+	if !ok {
+		return nil, fmt.Errorf("light account %v: %w", addr, ErrNotFound)
+	}
+	return p, nil
+}
+
+func (f *fakeNode) LightRelay(id types.Hash) (*light.RelayProof, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	p, ok := f.lightRelays[id]
+	if !ok {
+		return nil, fmt.Errorf("light relay %v: %w", id, ErrNotFound)
+	}
+	return p, nil
+}
+
 func (f *fakeNode) Status() StatusView {
 	_ = f.check()
 	return f.status
@@ -148,6 +190,13 @@ type fixture struct {
 	account   AccountView
 	block     BlockView
 	blockHash types.Hash
+	// Light proofs of block 7 of chain 1 (lifted to root block 40), of
+	// the account and of an outer relay of the block. Their shape is
+	// right; their roots and signature are made up.
+	lightHeader  light.HeaderProof
+	lightAccount light.AccountProof
+	lightRelay   light.RelayProof
+	outer        types.Message
 }
 
 func newFixture() *fixture {
@@ -155,7 +204,7 @@ func newFixture() *fixture {
 	msg := actor.NewTransfer(key, 0, types.Address{0xee}, 10)
 	included := actor.NewTransfer(key, 1, types.Address{0xee}, 20)
 	addr := actor.AddressFromPublicKey(key.Public())
-	relay := types.Message{Kind: types.MessageInterRelay, From: addr, To: types.Address{0xee}, Cause: included.ID(),
+	inter := types.Message{Kind: types.MessageInterRelay, From: addr, To: types.Address{0xee}, Cause: included.ID(),
 		Value: 20, Method: []byte("add")}
 	cert := &types.Certificate{ChainID: 1, Height: 7, Kind: types.VoteConfirm, BlockHash: types.Hash{0xbb}}
 	cert.Signers, _ = types.NewSignerSet(4)
@@ -168,15 +217,41 @@ func newFixture() *fixture {
 		Confirmed:   true,
 		Certificate: cert,
 		Inputs:      []types.Message{included},
-		InterRelay:  []types.Message{relay},
+		InterRelay:  []types.Message{inter},
 	}
 	account := AccountView{
 		Address: addr, Chain: 1, Height: 7, StateRoot: types.Hash{0x51}, Balance: 980, Nonce: 2,
 		Proof: &AccountProof{Scheme: "merkle-sha256/v1", Leaf: []byte{0x10, 1, 2}, LeafIndex: 3, LeafCount: 5,
 			Siblings: []types.Hash{{1}, {2}, {3}}},
 	}
+	outer := types.Message{Kind: types.MessageOuterRelay, From: addr, To: types.Address{0xcc}, SourceChain: 1,
+		Cause: included.ID(), Value: 5, Method: []byte("add")}
+	root := types.Header{Version: types.HeaderVersion, ChainID: 0, Height: 40, ParentHash: types.Hash{0x39},
+		InputRoot: types.Hash{0x44}, StateRoot: types.Hash{0x55}}
+	rootCert := types.Certificate{ChainID: 0, Height: 40, Kind: types.VoteConfirm, BlockHash: root.Hash(),
+		AggregateSignature: [types.BLSSignatureSize]byte{0xa0}}
+	rootCert.Signers, _ = types.NewSignerSet(4)
+	for i := range types.ValidatorIndex(3) {
+		_ = rootCert.Signers.Add(i)
+	}
+	lightHeader := light.HeaderProof{
+		Header:          block.Header,
+		Lifts:           []relay.Lift{{Recorder: root, Path: merkle.Proof{Index: 1, LeafCount: 2, Siblings: []types.Hash{{0x01}}}}},
+		RootCertificate: rootCert,
+	}
+	acct := actor.Account{Address: addr, Balance: 980, Nonce: 2}
+	acctEnc, _ := acct.MarshalBinary()
+	lightAccount := light.AccountProof{Block: lightHeader, Account: acctEnc, Path: merkle.Proof{Index: 0, LeafCount: 1}}
+	lightRelay := light.RelayProof{Block: lightHeader, Message: outer, Path: merkle.Proof{Index: 0, LeafCount: 1}}
 	return &fixture{
+		lightHeader:  lightHeader,
+		lightAccount: lightAccount,
+		lightRelay:   lightRelay,
+		outer:        outer,
 		node: &fakeNode{
+			lightHeaders:  map[[2]uint64]*light.HeaderProof{{1, 7}: &lightHeader, {1, 8}: nil},
+			lightAccounts: map[types.Address]*light.AccountProof{addr: &lightAccount},
+			lightRelays:   map[types.Hash]*light.RelayProof{outer.ID(): &lightRelay},
 			statuses: map[types.Hash]MessageStatus{
 				msg.ID():      {State: StatePending},
 				included.ID(): {State: StateConfirmed, Chain: 1, Height: 7, BlockHash: block.Hash},

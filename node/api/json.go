@@ -430,21 +430,25 @@ func toBlockJSON(b BlockView) blockJSON {
 		OuterRelay: toMessagesJSON(b.OuterRelay),
 	}
 	if c := b.Certificate; c != nil {
-		signers := c.SignerIndices(nil)
-		cj := &certificateJSON{
-			Kind:               c.Kind.String(),
-			Round:              uint32(c.Round),
-			BlockHash:          c.BlockHash.String(),
-			CommitteeSize:      c.Signers.CommitteeSize(),
-			Signers:            make([]uint32, len(signers)),
-			AggregateSignature: hex.EncodeToString(c.AggregateSignature[:]),
-		}
-		for i, s := range signers {
-			cj.Signers[i] = uint32(s)
-		}
-		out.Certificate = cj
+		out.Certificate = toCertificateJSON(c)
 	}
 	return out
+}
+
+func toCertificateJSON(c *types.Certificate) *certificateJSON {
+	signers := c.SignerIndices(nil)
+	cj := &certificateJSON{
+		Kind:               c.Kind.String(),
+		Round:              uint32(c.Round),
+		BlockHash:          c.BlockHash.String(),
+		CommitteeSize:      c.Signers.CommitteeSize(),
+		Signers:            make([]uint32, len(signers)),
+		AggregateSignature: hex.EncodeToString(c.AggregateSignature[:]),
+	}
+	for i, s := range signers {
+		cj.Signers[i] = uint32(s)
+	}
+	return cj
 }
 
 type statusJSON struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/thinkey/thinkey/node/light"
 	"github.com/thinkey/thinkey/node/types"
 )
 
@@ -39,6 +40,21 @@ type Node interface {
 	// Block returns a stored block of chain; ErrNotFound for an unknown
 	// chain or block.
 	Block(ctx context.Context, chain types.ChainID, ref BlockRef) (BlockView, error)
+	// LightHeader returns the light proof (node/light) of the block of
+	// chain at height: its header lifted to a root block, with the root
+	// committee's certificate of that block. ErrNotFound when the node
+	// does not have the block or the root chain has not recorded it yet.
+	LightHeader(chain types.ChainID, height types.Height) (*light.HeaderProof, error)
+	// LightAccount returns the light proof of the account at addr as of
+	// the latest block of its chain that the root chain recorded.
+	// ErrNotFound when the node does not hold the account's chain, the
+	// account does not exist in that block, or no block is recorded yet.
+	LightAccount(addr types.Address) (*light.AccountProof, error)
+	// LightRelay returns the light proof of the outer-relay message id,
+	// produced by a block of a chain this node runs. ErrNotFound when the
+	// node knows no such relay or the root chain has not recorded its
+	// block yet.
+	LightRelay(id types.Hash) (*light.RelayProof, error)
 	// Status describes the node.
 	Status() StatusView
 	// Healthy returns nil when the node is fit to serve (storage open,

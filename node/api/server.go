@@ -69,6 +69,9 @@ func NewServer(cfg config.API, node Node, registry *prometheus.Registry, logger 
 	s.handle("GET /v1/accounts/{address}", s.getAccount)
 	s.handle("GET /v1/chains", s.getChains)
 	s.handle("GET /v1/chains/{chain}/blocks/{block}", s.getBlock)
+	s.handle("GET /v1/light/chains/{chain}/blocks/{height}", s.getLightHeader)
+	s.handle("GET /v1/light/accounts/{address}", s.getLightAccount)
+	s.handle("GET /v1/light/relays/{id}", s.getLightRelay)
 	s.handle("GET /v1/status", s.getStatus)
 	s.handle("GET /healthz", s.getHealth)
 	metrics := promhttp.HandlerFor(registry, promhttp.HandlerOpts{

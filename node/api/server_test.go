@@ -526,7 +526,8 @@ func TestReferenceInStep(t *testing.T) {
 		CodeUnhealthy, CodeRejected}
 	codes = append(codes, mempool.Reasons()...)
 	routes := []string{"POST /v1/messages", "GET /v1/messages/{id}", "GET /v1/accounts/{address}", "GET /v1/chains",
-		"GET /v1/chains/{chain}/blocks/{block}", "GET /v1/status", "GET /healthz", "GET /metrics"}
+		"GET /v1/chains/{chain}/blocks/{block}", "GET /v1/light/chains/{chain}/blocks/{height}",
+		"GET /v1/light/accounts/{address}", "GET /v1/light/relays/{id}", "GET /v1/status", "GET /healthz", "GET /metrics"}
 	for _, file := range []string{"doc.go", "../../docs/API.md"} {
 		b, err := os.ReadFile(file)
 		if err != nil {

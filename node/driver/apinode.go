@@ -28,9 +28,11 @@ const (
 // API returns the node as the HTTP API sees it (node/api.Node).
 func (n *Node) API() api.Node { return apiNode{n} }
 
-// apiNode adapts a Node to node/api.Node. The chain this node runs is chain
-// 0, the root chain, so a block it decides needs no further anchoring: its
-// messages are reported confirmed as soon as the block is committed.
+// apiNode adapts a Node to node/api.Node. A message of the node's
+// transaction chain is "included" once a committed block holds it, and
+// "confirmed" once the node's root chain recorded that block (paper 4.3:
+// from then on every chain relies on it). Accounts and messages of chains
+// the node does not run are answered with an error naming the chain.
 type apiNode struct{ n *Node }
 
 var _ api.Node = apiNode{}
@@ -42,7 +44,7 @@ func (a apiNode) SubmitMessages(_ context.Context, msgs []types.Message) ([]api.
 	}
 	out := make([]api.SubmitResult, len(results))
 	for i, r := range results {
-		out[i] = api.SubmitResult{Chain: a.n.chain, Err: r.Err}
+		out[i] = api.SubmitResult{Chain: a.n.topo.OwnerOf(msgs[i].To), Err: r.Err}
 	}
 	return out, nil
 }
@@ -62,23 +64,30 @@ func (a apiNode) MessageStatus(_ context.Context, id types.Hash) (api.MessageSta
 		}
 		return api.MessageStatus{State: api.StateRejected, Reason: reason}, nil
 	case MessageConfirmed:
-		blk, err := a.n.db.Blocks().ByHeight(uint32(a.n.chain), uint64(st.Location.Height))
+		blk, err := a.n.db.Blocks().ByHeight(uint32(st.Chain), uint64(st.Location.Height))
 		if err != nil {
 			return api.MessageStatus{}, fmt.Errorf("message %s: %w", id, err)
 		}
-		return api.MessageStatus{State: api.StateConfirmed, Chain: a.n.chain, Height: st.Location.Height, BlockHash: blk.Hash}, nil
+		state := api.StateIncluded
+		if a.n.Confirmed(st.Chain, st.Location.Height, blk.Hash) {
+			state = api.StateConfirmed
+		}
+		return api.MessageStatus{State: state, Chain: st.Chain, Height: st.Location.Height, BlockHash: blk.Hash}, nil
 	}
 	return api.MessageStatus{}, fmt.Errorf("message %s: %w", id, api.ErrNotFound)
 }
 
 func (a apiNode) Account(_ context.Context, addr types.Address, withProof bool) (api.AccountView, error) {
+	ta, err := a.n.txFor(addr)
+	if err != nil {
+		return api.AccountView{}, fmt.Errorf("%w: %w", err, api.ErrNotFound)
+	}
 	var p AccountProof
 	var ok bool
-	var err error
 	if withProof {
 		p, ok, err = a.n.ProveAccount(addr)
 	} else {
-		p.Account, p.Height, p.StateRoot, ok = a.n.state.AccountAt(addr)
+		p.Account, p.Height, p.StateRoot, ok = ta.AccountAt(addr)
 	}
 	if err != nil {
 		return api.AccountView{}, err
@@ -88,7 +97,7 @@ func (a apiNode) Account(_ context.Context, addr types.Address, withProof bool) 
 	}
 	v := api.AccountView{
 		Address:   addr,
-		Chain:     a.n.chain,
+		Chain:     ta.spec.ID,
 		Height:    p.Height,
 		StateRoot: p.StateRoot,
 		Balance:   p.Account.Balance,
@@ -113,24 +122,35 @@ func (a apiNode) Account(_ context.Context, addr types.Address, withProof bool) 
 	return v, nil
 }
 
+// Chains lists every chain of the topology. A chain the node runs shows its
+// committed head; another chain the last header the node's recorder
+// chains recorded of it.
 func (a apiNode) Chains() []api.ChainInfo {
-	st := a.n.Status()
-	return []api.ChainInfo{{
-		ID:         a.n.chain,
-		Root:       a.n.chain == 0,
-		Prefix:     a.n.gen.Chain.Prefix,
-		PrefixBits: a.n.gen.Chain.PrefixBits,
-		Height:     st.Head,
-		HeadHash:   st.HeadHash,
-		StateRoot:  st.StateRoot,
-		Pending:    st.MempoolSize,
-	}}
+	n := a.n
+	var out []api.ChainInfo
+	for _, c := range n.topo.Chains() {
+		info := api.ChainInfo{ID: c.ID, Root: c.ID == types.RootChain, Prefix: c.Prefix, PrefixBits: c.PrefixBits}
+		if st, ok := n.ChainStatus(c.ID); ok {
+			info.Height, info.HeadHash, info.StateRoot = st.Head, st.HeadHash, st.StateRoot
+			if c.ID != types.RootChain {
+				info.Pending = st.MempoolSize
+			}
+		} else if rec, ok := n.runners[c.Parent]; ok {
+			if tip, ok := rec.rootApp().Tip(c.ID); ok {
+				info.Height, info.HeadHash, info.StateRoot, info.Epoch = tip.Height, tip.Hash(), tip.StateRoot, tip.Epoch
+			}
+		}
+		out = append(out, info)
+	}
+	return out
 }
 
 func (a apiNode) Block(_ context.Context, chain types.ChainID, ref api.BlockRef) (api.BlockView, error) {
-	if chain != a.n.chain {
+	r, ok := a.n.runners[chain]
+	if !ok {
 		return api.BlockView{}, fmt.Errorf("chain %d: %w", chain, api.ErrNotFound)
 	}
+	_, txChain := r.app.(*txApp)
 	height := ref.Height
 	if ref.ByHash {
 		blk, err := a.n.db.Blocks().ByHash(uint32(chain), ref.Hash)
@@ -142,18 +162,19 @@ func (a apiNode) Block(_ context.Context, chain types.ChainID, ref api.BlockRef)
 		}
 		height = types.Height(blk.Height)
 	}
-	sb, err := a.n.Block(height)
+	sb, err := a.n.ChainBlock(chain, height)
 	if errors.Is(err, ErrNotFound) {
 		return api.BlockView{}, fmt.Errorf("block %d: %w", height, api.ErrNotFound)
 	}
 	if err != nil {
 		return api.BlockView{}, err
 	}
-	v := api.BlockView{Hash: sb.Header.Hash(), Header: sb.Header, Confirmed: true}
+	h := sb.Header.Hash()
+	v := api.BlockView{Hash: h, Header: sb.Header, Confirmed: height == 0 || a.n.Confirmed(chain, height, h)}
 	if d := sb.Decision; d != nil {
 		cert := d.Certificate
 		v.Certificate = &cert
-		if d.Block != nil {
+		if d.Block != nil && txChain {
 			body, err := exec.DecodeBody(d.Block.Body)
 			if err != nil {
 				return api.BlockView{}, fmt.Errorf("block %d: %w: %w", height, storage.ErrCorruption, err)
@@ -177,20 +198,29 @@ func (a apiNode) Status() api.StatusView {
 	}
 	peers := 0
 	now := time.Now().UnixNano()
-	for i := range n.lastHeard {
-		if now-n.lastHeard[i].Load() < int64(peerSilence) {
+	for i := range n.heard {
+		if now-n.heard[i].Load() < int64(peerSilence) {
 			peers++
 		}
+	}
+	syncing := false
+	for _, r := range n.ordered() {
+		rs := r.Status()
+		syncing = syncing || types.Height(r.syncTarget.Load()) > rs.Head+1
+	}
+	pending := 0
+	if n.tx != nil {
+		pending = st.MempoolSize
 	}
 	return api.StatusView{
 		Version:   version,
 		NodeID:    st.PeerID.String(),
 		Genesis:   st.GenesisHash,
-		Syncing:   types.Height(n.syncTarget.Load()) > st.Head+1,
+		Syncing:   syncing,
 		Peers:     peers,
 		StartedAt: n.startedAt(),
-		Chains:    []types.ChainID{n.chain},
-		Pending:   st.MempoolSize,
+		Chains:    n.chainIDs(),
+		Pending:   pending,
 	}
 }
 
@@ -199,8 +229,10 @@ func (a apiNode) Healthy() error {
 	if !n.running.Load() {
 		return fmt.Errorf("node is not running: %w", api.ErrUnavailable)
 	}
-	if last := time.Unix(0, n.lastLoop.Load()); time.Since(last) > loopStallLimit {
-		return fmt.Errorf("consensus loop stalled since %s: %w", last.UTC().Format(time.RFC3339), api.ErrUnavailable)
+	for _, r := range n.ordered() {
+		if last := time.Unix(0, r.lastLoop.Load()); time.Since(last) > loopStallLimit {
+			return fmt.Errorf("consensus loop of chain %d stalled since %s: %w", r.chain, last.UTC().Format(time.RFC3339), api.ErrUnavailable)
+		}
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ func TestAPIViewsOfACommittedTransfer(t *testing.T) {
 	ctx := context.Background()
 	m := c.transfer(0, 1, 25)
 	res, err := a.SubmitMessages(ctx, []types.Message{m})
-	if err != nil || len(res) != 1 || res[0].Err != nil || res[0].Chain != 0 {
+	if err != nil || len(res) != 1 || res[0].Err != nil || res[0].Chain != 1 {
 		t.Fatalf("SubmitMessages: %v %+v", err, res)
 	}
 	dup, err := a.SubmitMessages(ctx, []types.Message{m})
@@ -41,7 +41,7 @@ func TestAPIViewsOfACommittedTransfer(t *testing.T) {
 		st, err = a.MessageStatus(ctx, m.ID())
 		return err == nil && st.State == api.StateConfirmed
 	})
-	blk, err := a.Block(ctx, 0, api.BlockRef{Height: st.Height})
+	blk, err := a.Block(ctx, 1, api.BlockRef{Height: st.Height})
 	if err != nil || blk.Hash != st.BlockHash || !blk.Confirmed || blk.Certificate == nil {
 		t.Fatalf("Block(%d): %v %+v", st.Height, err, blk)
 	}
@@ -52,7 +52,7 @@ func TestAPIViewsOfACommittedTransfer(t *testing.T) {
 	if !found || len(blk.InterRelay) == 0 {
 		t.Fatalf("block %d: inputs %d (transfer found %v), inter-relay %d", st.Height, len(blk.Inputs), found, len(blk.InterRelay))
 	}
-	byHash, err := a.Block(ctx, 0, api.BlockRef{ByHash: true, Hash: st.BlockHash})
+	byHash, err := a.Block(ctx, 1, api.BlockRef{ByHash: true, Hash: st.BlockHash})
 	if err != nil || byHash.Header.Height != st.Height {
 		t.Fatalf("Block by hash: %v", err)
 	}
@@ -71,16 +71,16 @@ func TestAPIViewsOfACommittedTransfer(t *testing.T) {
 	for _, f := range []func() error{
 		func() error { _, err := a.Account(ctx, types.Address{9}, false); return err },
 		func() error { _, err := a.MessageStatus(ctx, types.Hash{1}); return err },
-		func() error { _, err := a.Block(ctx, 0, api.BlockRef{Height: 1 << 40}); return err },
+		func() error { _, err := a.Block(ctx, 1, api.BlockRef{Height: 1 << 40}); return err },
 		func() error { _, err := a.Block(ctx, 5, api.BlockRef{Height: 1}); return err },
-		func() error { _, err := a.Block(ctx, 0, api.BlockRef{ByHash: true, Hash: types.Hash{3}}); return err },
+		func() error { _, err := a.Block(ctx, 1, api.BlockRef{ByHash: true, Hash: types.Hash{3}}); return err },
 	} {
 		if err := f(); !errors.Is(err, api.ErrNotFound) {
 			t.Errorf("lookup of something missing: %v, want api.ErrNotFound", err)
 		}
 	}
 	chains := a.Chains()
-	if len(chains) != 1 || !chains[0].Root || chains[0].Height < st.Height {
+	if len(chains) != 2 || !chains[0].Root || chains[0].ID != 0 || chains[1].ID != 1 || chains[1].Height < st.Height {
 		t.Fatalf("Chains: %+v", chains)
 	}
 	if err := a.Healthy(); err != nil {

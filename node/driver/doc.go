@@ -1,13 +1,42 @@
 // Package driver is the node shell: the one package of the node that runs
 // goroutines, reads clocks and touches sockets and disks (tools/archtest
 // lists it as a shell). It feeds the pure cores (node/consensus, node/exec,
-// node/mempool) with what arrives from the network, the timers and the API,
-// and carries out what they decide. It also exports `thinkey node`
-// (Command, RunNode) and the functions that read and write the key and
-// genesis files.
+// node/mempool, node/rootchain, node/relay) with what arrives from the
+// network, the timers and the API, and carries out what they decide. It
+// also exports `thinkey node` (Command, RunNode) and the functions that read
+// and write the key and genesis files.
 //
-// One chain for now: the node is a member of the genesis committee of chain
-// 0, which it runs alone (the root chain and many chains come later).
+// # One process, several chains
+//
+// The genesis (node/genesis) lists the chains (node/chains: the root
+// chain, coordinator chains and transaction chains) and each chain's
+// committee. A node is in the root committee, in at most one transaction
+// chain's committee (paper 3.2: each node of C_j is also a node of C_R) and
+// in at most one coordinator's, and runs one chain runner per committee it
+// is in:
+//
+//   - the root runner records the digests of its children's decided
+//     heights (rootchain: its blocks are lists of Records, header and
+//     decision certificate of a child height) and keeps the committed index
+//     of recorded headers, which is this node's view of what is confirmed;
+//   - a coordinator runner (deeper sharding, paper Fig. 4) does the same
+//     for its sub-chains, with the same code (rootApp), and sends the
+//     records of its own heights to the root committee; every node of a
+//     sub-chain is in its coordinator's committee, so it follows the
+//     coordinator;
+//   - the transaction runner executes its chain's accounts (node/exec),
+//     with a mempool and a relay inbox, sends each committed height's
+//     Record to its recorder's committee (the root, or its coordinator),
+//     and the outer relays of each block its recorder has recorded to
+//     their destination chains.
+//
+// A runner is the chain-independent consensus machinery (consensus loop,
+// verification workers, builder, block sync) around an app (txApp,
+// rootApp) that says what a block is. Runners share the Node's one
+// transport, through a chain envelope (below), and its one store, whose
+// keys all name their chain. node/genesis refuses a node outside the root
+// committee (it would have to follow the root chain by block sync, which
+// is not written yet) and coordinators below coordinators.
 //
 // # Who calls it
 //
@@ -22,24 +51,49 @@
 //
 // Run starts these and returns only after all have exited:
 //
-//	consensus loop  owns the consensus core; optionally pinned
-//	                (accel.pin_consensus_core). Selects over inbound
-//	                messages, verification answers, built blocks, the one
-//	                consensus timer, the proposal timer and a housekeeping
-//	                tick, and carries out every Ready.
-//	receive         reads the transport, decodes on the first byte, runs
-//	                ValidateBasic (the network edge), routes by kind; bad
-//	                input is dropped, counted and logged at debug level.
-//	verify (xN)     accel.verify_workers workers answering VerifyRequests:
-//	                BLS through crypto/bls (VerifySameMessage,
+//	demux           reads the transport, opens each payload's chain
+//	                envelope and hands it to that chain's runner (waiting
+//	                while the runner's queue is full: back-pressure);
+//	                anything from outside the genesis nodes, unframed, or
+//	                for a chain this node does not run is dropped and
+//	                counted (thinkey_driver_envelopes_dropped_total).
+//
+// and per runner:
+//
+//	consensus loop  owns the consensus core (the transaction chain's
+//	                optionally pinned: accel.pin_consensus_core). Selects
+//	                over inbound messages, verification answers, built
+//	                blocks, the one consensus timer, the proposal timer and
+//	                a housekeeping tick, and carries out every Ready.
+//	receive         decodes the runner's payloads on their first byte, runs
+//	                ValidateBasic (the network edge), routes by kind;
+//	                consensus and sync traffic only from the committee, the
+//	                app's own kinds from whom they may come; bad input is
+//	                dropped, counted and logged at debug level.
+//	verify (xN)     BLS through crypto/bls (VerifySameMessage,
 //	                BatchVerifyFindInvalid, FastAggregateVerify) against the
-//	                genesis committee's keys, blocks through exec.Verify.
-//	executor        builds proposed blocks (mempool.Reap, exec.Execute);
-//	                optionally pinned (accel.pin_executor_core).
+//	                chain committee's genesis keys, blocks through the app:
+//	                accel.verify_workers workers for the transaction chain,
+//	                one for the root chain.
+//	executor        builds proposed blocks (the app's build; the
+//	                transaction chain's optionally pinned:
+//	                accel.pin_executor_core).
+//	sync-serve      answers other members' block-sync requests from the
+//	                store.
+//
+// and for the transaction chain:
+//
 //	forward         batches messages admitted from the API to the next
 //	                height's leader.
 //	ingest          admits forwarded batches to the mempool.
-//	sync-serve      answers other members' block-sync requests from the store.
+//	relay           the chain's link to the others (relays.go): digest
+//	                records to its recorder's committee, outer relays to
+//	                their destination chains, acknowledgements.
+//
+// and for a coordinator chain:
+//
+//	records         the digest records of its own heights to the root
+//	                committee (records.go).
 //
 // The loop never blocks on a worker: verification jobs wait in a queue it
 // owns, and answers are fed back to the core in request order.
@@ -48,13 +102,13 @@
 //
 // consensus.Apply calls the loop's Effects in the contract's order:
 //
-//  1. Persist: every committed block is executed (or its result taken from
-//     the cache filled when this node built or verified it) and applied to
-//     the in-memory state; its stored block record, account writes, head and
-//     message index, and the member's PersistentState, go into ONE
-//     storage batch, synced before anything else happens. The state's write
-//     lock is held until the batch is durable, so no reader sees state the
-//     disk does not have.
+//  1. Persist: every committed height is staged by the app (executed, or
+//     its result taken from the cache filled when this node built or
+//     verified the block) and applied to the app's in-memory state; its
+//     stored block record, state writes, head, indexes, and the member's
+//     PersistentState, go into ONE storage batch, synced before anything
+//     else happens. The app's state lock is held until the batch is
+//     durable, so no reader sees state the disk does not have.
 //  2. Send: each envelope goes to its member (Broadcast: every other one)
 //     with netq's reliable Send, waiting at most 50 ms for queue room. A
 //     peer whose queue stayed full is skipped for a second; skipped and
@@ -64,11 +118,12 @@
 //     whole block, and members normally decide from the confirmations
 //     themselves, so it is held for decisionDelay (500 ms) and then sent
 //     only to members that have not sent a message of a later height.
-//  3. Commit (the mempool forgets the block's messages, caches are pruned),
-//     Evidence (logged: no root-chain client yet), Verify (queued),
-//     RequestProposal (built when due: at once in rounds above 0 or when
-//     the mempool holds a full block, else consensus.block_interval after
-//     the last commit).
+//  3. Commit (the app's part: the mempool and inbox forget the block's
+//     inputs, the relay loop gets the block; caches are pruned), Evidence
+//     (logged: punishing needs stake on the root chain, not written yet),
+//     Verify (queued), RequestProposal (built when due: at once in rounds
+//     above 0 or when the app's backlog fills a block, else
+//     consensus.block_interval after the last commit).
 //  4. SetTimer: the latest deadline of each kind is kept and one time.Timer
 //     is armed to the earliest.
 //
@@ -76,16 +131,112 @@
 // write, or a decided block does not execute here, and going on could send
 // votes the disk does not hold.
 //
+// # The recorder chains (rootApp)
+//
+// The root chain and the coordinators. A recorder's state is each child
+// chain's last recorded header (rootchain.State), starting at the
+// children's genesis headers. A recorder member keeps the Records it
+// receives in a pending pool bounded by (chain, height): at most
+// maxRecordsAhead (256) heights above a chain's recorded tip, two competing
+// records per height; the leader builds with rootchain.Execute over the
+// pool, at most maxRootBlockRecords (64) records a block (it checks each
+// certificate with rootchain.BLSCommittees over the genesis committees'
+// keys and leaves out what does not extend the tips), members check with
+// rootchain.Verify, and a decided block is committed with rootchain.Apply
+// (its certificates are vouched for by the recorder committee's own).
+// Certificates that verified are remembered (verifiedCommittees), so a
+// record costs each node one pairing check however many rounds propose
+// it: a backlog after a stall drains instead of growing. A commit writes
+// the block, the state and the anchor index in one synced batch.
+//
+// The anchor index, (chain, height) -> recorded header hash and the
+// recorder height that recorded it, is what the node's transaction chain
+// checks relay proofs against (relay.Anchors: any recorder the node runs)
+// and what the API calls "confirmed": a message of a block its recorder
+// recorded (for a sub-chain, its coordinator: paper 4.3, "just wait until
+// the digest is recorded on its transaction chain"). The last
+// anchorMemory (4096) heights per chain are kept in memory, older ones
+// read from the store.
+//
+// # The transaction chain (txApp) and its relays
+//
+// Build: the leader takes the relay inbox's Ready packages (those whose
+// source block its recorders have recorded and its chain has not consumed)
+// and the mempool's selection, in that order, and runs exec.Execute with
+// Env.Relays a relay.Verifier over the recorders' anchor indexes (Anchors)
+// and the chain's committed consumed-relay set (Consumed). Verify:
+// exec.Verify with the same Verifier; a block whose relay fails with
+// relay.ErrNotConfirmed (this node's recorder view is behind the leader's)
+// is not refused: its check is tried again each time a recorder commits,
+// for at most the round timeout, and only then voted invalid. Commit: a decided block is
+// executed with the Verifier's Anchors trusting every header (a quorum of
+// the committee checked them; the paths are still checked), and the IDs of
+// the relays it consumed are written into the chain's state keyspace in the
+// same synced batch as the block, so the set and the chain agree after any
+// crash: a relay is executed at most once across restarts and view
+// changes, since every block is built and checked against the set as of
+// its parent. The set is held in memory whole (32 bytes and a map entry per
+// relay ever consumed): pruning it needs relays to expire, which this
+// version does not have.
+//
+// After a commit the relay loop (relays.go):
+//
+//   - sends the height's Record (header, or types.EmptyHeader of the
+//     parent for an EMPTY height, with the decision certificate) to this
+//     node's runner of the recorder and to the recorder's members of this
+//     member's share (recorder member j when j mod n = this member's index,
+//     n the chain's committee size); a record still unrecorded after
+//     recordResend (2 s) goes to every recorder member; records lost in a
+//     restart are read back from the store for the heights above the
+//     recorder's tip (recordSender, records.go; a coordinator sends its own
+//     records to the root the same way);
+//   - keeps the block's relay.Outbox until the recorder records the
+//     block, then puts its packages in a relay.Pending, which sends each
+//     to member (self mod n_dest) of its destination chain and again with
+//     backoff (1 s doubling to 1 min) until acknowledged. A sub-chain's
+//     package for a chain outside its coordinator is lifted first
+//     (relay.LiftPackage: the path of the block in the coordinator block
+//     that recorded it) and waits until the root recorded that coordinator
+//     block; between sub-chains of one coordinator it needs no lift (the
+//     destination follows the coordinator: the faster parent-digest path);
+//   - acknowledges the relays the block consumed to the nodes that sent
+//     them.
+//
+// A destination member files the packages of a relay batch in its inbox,
+// acknowledging at once those its chain already consumed. After a restart
+// the outboxes of the last relayRebuildWindow (512) blocks are rebuilt from
+// the store and sent again (older relays were sent until acknowledged by
+// every member of the chain before); destinations ignore and acknowledge
+// consumed ones. Delivery is at least once, execution exactly once.
+//
+// A message's API state: "included" once a committed block holds it,
+// "confirmed" once the chain's recorder, on this node, recorded that
+// block. For a transfer to
+// another chain the value is then certain to arrive (paper 5.4, Fig. 10:
+// the transfer is confirmed at the first stage); the relay's arrival is
+// the recipient chain's "included"/"confirmed" of the relay's ID.
+//
 // # Storage
 //
-// All in the node's one storage.DB, chain 0:
+// All in the node's one storage.DB; every key names its chain:
 //
-//	block keyspace  height -> StoredBlock record (below), hash = header hash
-//	state keyspace  account address (20 bytes) -> node/actor account encoding
+//	block keyspace  chain, height -> StoredBlock record (below), hash =
+//	                header hash
+//	state keyspace  transaction chain c:
+//	                  account address (20 bytes) -> node/actor account
+//	                  'r' | relay ID (33 bytes) -> height u64 of the block
+//	                      that consumed it
+//	                recorder chain (root, coordinator):
+//	                  "tips" -> rootchain.State encoding
+//	                  'a' | chain u32 | height u64 (13 bytes) -> header
+//	                      hash (32) | recorder height u64
 //	node records    "consensus/" | chain u32 -> ConsensusRecord (below)
 //	                "consensus/" | chain u32 | "/kept/" | slot u8
 //	                                         -> KeptBlockRecord (below)
-//	                "msg/" | message ID (32) -> height u64 | input index u32
+//	                "msg/" | chain u32 | message ID -> height u64 | input
+//	                      index u32 (external messages and consumed relays)
+//	                "relay/" | chain u32 | relay ID -> height u64 | index
+//	                      u32 of an outer relay the chain produced
 //
 // The member's PersistentState is written with every vote, several times per
 // height, so it is written slim: without its previous decision (the one in
@@ -95,20 +246,22 @@
 // no longer names and in the same batch, so the slots always hold every
 // block the durable state names.
 //
-// Height 0 is the genesis block (node/genesis.Block), written into an empty
-// store at start; a store whose block 0 is another genesis's is refused. At
-// start the state is loaded into memory (node/exec needs every state leaf
-// for the state root) and its root checked against the head's
-// (storage.ErrCorruption otherwise); the consensus core resumes from the
-// persisted state when it names head+1, and from a fresh state of head+1
-// otherwise (nothing of a height is sent before its state is durable, so
-// nothing is lost). A SIGKILL at any point loses nothing committed.
+// Height 0 of every chain is its genesis block (node/genesis.Headers),
+// written into an empty store at start; a store whose block 0 is another
+// genesis's is refused. At start a transaction chain's accounts and
+// consumed set are loaded into memory (node/exec needs every state leaf for
+// the state root) and the root checked against the head's, as is the root
+// chain's state (storage.ErrCorruption otherwise); each consensus core
+// resumes from the persisted state when it names head+1, and from a fresh
+// state of head+1 otherwise (nothing of a height is sent before its state is
+// durable, so nothing is lost). A SIGKILL at any point loses nothing
+// committed.
 //
 // A height decided EMPTY has no block; the chain records the synthetic
-// empty header of the height: the parent's chain, epoch, timestamp and state
-// root, its hash as parent, Empty set, everything else zero. It depends on
-// the parent only, so every member derives the same one whatever round
-// decided it.
+// empty header of the height (types.EmptyHeader): the parent's chain,
+// epoch, timestamp and state root, its hash as parent, Empty set, everything
+// else zero. It depends on the parent only, so every member derives the
+// same one whatever round decided it.
 //
 // # Block sync
 //
@@ -122,16 +275,24 @@
 // verifies each certificate (VerifyCertificate) and commits it, and the
 // commit executes the block against the state before it, so a synced block
 // is checked like any other. A request unanswered for 2 s goes to the next
-// member.
+// member. Each runner syncs its own chain.
 //
 // # Wire formats
 //
-// netq payloads are dispatched on their first byte: consensus messages
-// 0x10..0x14 (node/consensus), then the driver's own, in the canonical
-// encoding of node/codec (big-endian integers, uint32 lengths; decoders
-// refuse truncated, trailing, oversized and non-canonical input with the
-// codec sentinels, and every accepted input re-encodes to itself; the fuzz
-// target FuzzDecodeWire checks it):
+// Every netq payload is in a chain envelope:
+//
+//	off width field
+//	  0     4 ChainID (u32 big-endian): the runner it is for
+//	  4     . payload, dispatched on its first byte (the kind)
+//
+// The kinds: consensus messages 0x10..0x14 (node/consensus), relay batches
+// 0x23 and acknowledgements 0x24 (node/relay; a batch goes in the
+// destination chain's envelope, an acknowledgement in the source chain's),
+// then the driver's own, in the canonical encoding of node/codec
+// (big-endian integers, uint32 lengths; decoders refuse truncated, trailing,
+// oversized and non-canonical input with the codec sentinels, and every
+// accepted input re-encodes to itself; the fuzz target FuzzDecodeWire
+// checks it):
 //
 //	SyncRequest (17 bytes)
 //	  off width field
@@ -152,6 +313,12 @@
 //	    0     1 Kind = 0x33
 //	    1     4 n
 //	    5       n times: u32 length, node/types Message encoding
+//
+//	RecordBatch (the recorder's envelope; at most MaxBatchRecords = 64)
+//	    0     1 Kind = 0x36
+//	    1     4 n
+//	    5       n times: u32 length, node/rootchain Record encoding (tag
+//	            0x20: header and decision certificate)
 //
 // and the records of the store (not on the network; FuzzDecodeRecords):
 //
@@ -177,15 +344,30 @@
 //	  233     4 b = length of the Body
 //	  237     b Body
 //
+// # The API
+//
+// Node.API serves node/api: accounts, messages and submissions of the
+// node's transaction chain (an address of another chain gets an error
+// wrapping ErrOtherChain and api.ErrNotFound that names the chain and the
+// addresses of its nodes), blocks of the chains it runs, every chain of the
+// topology in Chains (a chain it does not run with the last header its
+// recorders recorded of it), and the light proofs (light.go): a header of
+// any chain whose recorder the node runs, lifted through the recorder
+// blocks that recorded it to a root block, with that block's certificate;
+// an account as of the last recorded height of the node's chain
+// (stateHistory keeps the leaves of the recent heights); an outer relay of
+// the node's chain.
+//
 // # Metrics and logs
 //
 // Each Node registers its collectors with its own Prometheus registry
-// (Registry): consensus height and round, committed blocks and messages,
-// commit latency (block timestamp to durable commit), persist, build and
-// verification durations, messages in and out by kind, drops by reason,
-// core refusals by class, synced decisions, the mempool's gauges and the
-// transport's per-peer counters. RunNode adds the Go and process collectors
-// and node/api serves the registry at /metrics. Logs go to log/slog:
-// one line per committed height at info level, refusals of network input at
-// debug level.
+// (Registry); a runner's carry a chain label: consensus height and round,
+// committed blocks and messages, commit latency (block timestamp to durable
+// commit), persist, build and verification durations, messages in and out
+// by kind, drops by reason, core refusals by class, synced decisions; then
+// the mempool's gauges (labelled by chain) and the transport's per-peer
+// counters. RunNode adds the Go and process collectors and node/api serves
+// the registry at /metrics. Logs go to log/slog: one line per committed
+// block holding messages at info level (empty ones at debug), refusals of
+// network input at debug level.
 package driver

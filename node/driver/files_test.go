@@ -71,7 +71,7 @@ func TestGenesisFileLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err := driver.LoadGenesisFile(path)
-	if err != nil || len(g.Committee) != 2 {
+	if err != nil || len(g.Nodes) != 2 {
 		t.Fatalf("LoadGenesisFile: %v", err)
 	}
 	if err := driver.WriteFile(path, bytes.Replace(text, []byte("genesis_time_ms"), []byte("genesis_time"), 1), 0o644); err != nil {

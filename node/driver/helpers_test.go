@@ -16,6 +16,7 @@ import (
 	"github.com/thinkey/thinkey/netq"
 	"github.com/thinkey/thinkey/netq/memnet"
 	"github.com/thinkey/thinkey/node/actor"
+	"github.com/thinkey/thinkey/node/chains"
 	"github.com/thinkey/thinkey/node/config"
 	"github.com/thinkey/thinkey/node/driver"
 	"github.com/thinkey/thinkey/node/genesis"
@@ -36,11 +37,13 @@ func seeded(seed uint64) *rand.ChaCha8 {
 type wallet struct {
 	priv  ed25519.PrivateKey
 	addr  types.Address
+	chain types.ChainID
 	nonce uint64
 }
 
-// cluster is a committee of in-process nodes over one memnet network, each
-// with its own in-memory filesystem that survives a restart.
+// cluster is a network of in-process nodes over one memnet network, each
+// with its own in-memory filesystem that survives a restart: a root chain
+// run by every node and transaction chains of members nodes each.
 type cluster struct {
 	t       *testing.T
 	net     *memnet.Network
@@ -79,37 +82,81 @@ func testConfig(t testing.TB) config.Config {
 	return cfg
 }
 
+// newCluster is one transaction chain run by size nodes, all of them in
+// the root committee too.
 func newCluster(t *testing.T, size, wallets int) *cluster {
+	return newChains(t, 1, size, wallets)
+}
+
+// newChains is txChains transaction chains of members nodes each; wallet i
+// is on chain 1 + i mod txChains.
+func newChains(t *testing.T, txChains, members, wallets int) *cluster {
+	t.Helper()
+	topo, err := chains.Uniform(txChains)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTopology(t, topo, members, wallets)
+}
+
+// newTopology runs topo with members nodes per transaction chain
+// (genesis.NewLayout); wallet i is on the i-th transaction chain, by ID,
+// modulo their number.
+func newTopology(t *testing.T, topo *chains.Topology, members, wallets int) *cluster {
 	t.Helper()
 	rnd := seeded(42)
 	c := &cluster{t: t, net: memnet.NewNetwork(7), cfg: testConfig(t)}
-	gen := &genesis.Genesis{GenesisTimeMillis: uint64(time.Now().Add(-time.Minute).UnixMilli())}
-	for i := range size {
+	var txs []types.ChainID
+	for _, ch := range topo.Chains() {
+		if ch.Kind == chains.Transaction {
+			txs = append(txs, ch.ID)
+		}
+	}
+	var nodes []genesis.Member
+	for i := range len(txs) * members {
 		k, err := keys.Generate(rnd)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.keys = append(c.keys, k)
 		c.fs = append(c.fs, vfs.NewMem())
-		gen.Committee = append(gen.Committee, genesis.NewMember(k.Public(), fmt.Sprintf("127.0.0.1:%d", 17600+i)))
+		nodes = append(nodes, genesis.NewMember(k.Public(), fmt.Sprintf("127.0.0.1:%d", 17600+i)))
 	}
-	for range wallets {
-		priv, err := ed25519.GenerateKey(rnd)
-		if err != nil {
-			t.Fatal(err)
+	gen, err := genesis.NewLayout(uint64(time.Now().Add(-time.Minute).UnixMilli()), nodes, topo, members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range wallets {
+		want := txs[i%len(txs)]
+		for {
+			priv, err := ed25519.GenerateKey(rnd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := actor.AddressFromPublicKey(priv.Public())
+			if topo.OwnerOf(addr) != want {
+				continue
+			}
+			w := &wallet{priv: priv, addr: addr, chain: want}
+			c.wallets = append(c.wallets, w)
+			gen.Accounts = append(gen.Accounts, genesis.Account{Address: w.addr, Balance: 1_000_000})
+			break
 		}
-		w := &wallet{priv: priv, addr: actor.AddressFromPublicKey(priv.Public())}
-		c.wallets = append(c.wallets, w)
-		gen.Accounts = append(gen.Accounts, genesis.Account{Address: w.addr, Balance: 1_000_000})
 	}
 	sortAccounts(gen.Accounts)
 	if err := gen.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	c.gen = gen
-	c.nodes = make([]*runningNode, size)
+	c.nodes = make([]*runningNode, len(nodes))
 	t.Cleanup(c.stopAll)
 	return c
+}
+
+// members returns the nodes of transaction chain chain.
+func (c *cluster) members(chain types.ChainID) []int {
+	ch, _ := c.gen.Chain(chain)
+	return ch.Committee
 }
 
 func sortAccounts(a []genesis.Account) {

@@ -42,7 +42,7 @@ const (
 
 // loop is the state the consensus loop owns; no other goroutine touches it.
 type loop struct {
-	n    *Node
+	r    *runner
 	core *consensus.Core
 
 	// timers holds the latest deadline per timer kind (consensus: timers
@@ -108,10 +108,13 @@ type heldDecision struct {
 	decision consensus.Decision
 }
 
-func (n *Node) consensusLoop(ctx context.Context, core *consensus.Core, slots keptSlots) error {
-	defer n.pin("consensus", n.cfg.Accel.PinConsensusCore)()
+func (r *runner) consensusLoop(ctx context.Context, core *consensus.Core, slots keptSlots) error {
+	if r.pinned {
+		defer r.n.pin("consensus", r.n.cfg.Accel.PinConsensusCore)()
+	}
+	n := r
 	l := &loop{
-		n:              n,
+		r:              r,
 		core:           core,
 		timer:          time.NewTimer(time.Hour),
 		proposeTimer:   time.NewTimer(time.Hour),
@@ -130,7 +133,7 @@ func (n *Node) consensusLoop(ctx context.Context, core *consensus.Core, slots ke
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()
 
-	l.step(consensus.Start{Now: n.now()}, -1)
+	l.step(consensus.Start{Now: n.n.now()}, -1)
 	l.drain(ctx)
 	for l.fatal == nil {
 		var jobs chan verifyJob
@@ -152,7 +155,7 @@ func (n *Node) consensusLoop(ctx context.Context, core *consensus.Core, slots ke
 			if b.err != nil {
 				n.log.Debug("proposal not built", "err", b.err)
 			} else {
-				b.ready.Now = n.now()
+				b.ready.Now = n.n.now()
 				l.step(b.ready, -1)
 			}
 			l.maybeBuild(false)
@@ -200,12 +203,12 @@ func (l *loop) refused(err error, what string, from int) {
 	case errors.Is(err, consensus.ErrNotStarted):
 		class = "not_started"
 	}
-	l.n.m.stepRejected.WithLabelValues(class).Inc()
+	l.r.m.stepRejected.WithLabelValues(class).Inc()
 	if class == "other" {
-		l.n.log.Error("consensus refused an event", "event", what, "from", from, "err", err)
+		l.r.log.Error("consensus refused an event", "event", what, "from", from, "err", err)
 		return
 	}
-	l.n.log.Debug("consensus refused an event", "event", what, "from", from, "class", class, "err", err)
+	l.r.log.Debug("consensus refused an event", "event", what, "from", from, "class", class, "err", err)
 }
 
 // onInput handles a message from a peer.
@@ -219,12 +222,12 @@ func (l *loop) onInput(in loopInput) {
 		l.seenHeight[in.from] = h
 	}
 	status := l.core.Status()
-	err := l.core.Step(consensus.MessageReceived{Now: l.n.now(), From: in.from, Msg: in.msg})
+	err := l.core.Step(consensus.MessageReceived{Now: l.r.n.now(), From: in.from, Msg: in.msg})
 	switch {
 	case errors.Is(err, consensus.ErrFuture):
 		// More than one height ahead: the node is behind; fetch the
 		// decisions in between from that member now.
-		l.n.m.stepRejected.WithLabelValues("future").Inc()
+		l.r.m.stepRejected.WithLabelValues("future").Inc()
 		l.noteDecided(h - 1)
 		l.requestSync(in.from, true)
 		return
@@ -241,7 +244,7 @@ func (l *loop) onInput(in loopInput) {
 func (l *loop) noteDecided(h types.Height) {
 	if h > l.sync.target {
 		l.sync.target = h
-		l.n.syncTarget.Store(uint64(h))
+		l.r.syncTarget.Store(uint64(h))
 	}
 	if l.sync.behindSince.IsZero() && l.sync.target >= l.core.Status().Height {
 		l.sync.behindSince = time.Now()
@@ -276,7 +279,7 @@ func (l *loop) onVerified(d verifyDone) {
 		}
 		delete(l.answers, l.nextDeliver)
 		l.nextDeliver++
-		res.Now = l.n.now()
+		res.Now = l.r.n.now()
 		l.step(res, -1)
 	}
 }
@@ -284,7 +287,7 @@ func (l *loop) onVerified(d verifyDone) {
 // fireTimers delivers every timer whose deadline has passed, earliest first,
 // and re-arms the timer for the next one.
 func (l *loop) fireTimers() {
-	now := l.n.now()
+	now := l.r.n.now()
 	slices.SortFunc(l.timers, func(a, b consensus.TimerSetting) int { return int(a.Deadline - b.Deadline) })
 	i := 0
 	for ; i < len(l.timers) && l.timers[i].Deadline <= now; i++ {
@@ -303,7 +306,7 @@ func (l *loop) armTimer() {
 	for _, t := range l.timers[1:] {
 		earliest = min(earliest, t.Deadline)
 	}
-	l.timer.Reset(max(earliest-l.n.now(), 0))
+	l.timer.Reset(max(earliest-l.r.n.now(), 0))
 }
 
 // drain carries out every Ready the core has, in the contract's order.
@@ -324,7 +327,7 @@ func (l *loop) housekeeping() {
 	now := time.Now()
 	l.flushDecisions(now)
 	if l.sync.inflight && now.After(l.sync.deadline) {
-		l.n.log.Debug("block sync request timed out", "peer", l.sync.peer)
+		l.r.log.Debug("block sync request timed out", "peer", l.sync.peer)
 		l.sync.inflight = false
 		l.requestSync(l.otherMember(l.sync.peer), true)
 	}
@@ -334,15 +337,15 @@ func (l *loop) housekeeping() {
 		return
 	}
 	if !l.sync.behindSince.IsZero() && now.Sub(l.sync.behindSince) > behindGrace {
-		l.requestSync(l.otherMember(l.n.self), false)
+		l.requestSync(l.otherMember(l.r.self), false)
 	}
 }
 
 // otherMember returns the member after i that is not this node.
 func (l *loop) otherMember(i types.ValidatorIndex) types.ValidatorIndex {
-	n := types.ValidatorIndex(len(l.n.members))
+	n := types.ValidatorIndex(len(l.r.members))
 	for j := (i + 1) % n; ; j = (j + 1) % n {
-		if j != l.n.self {
+		if j != l.r.self {
 			return j
 		}
 	}
@@ -352,7 +355,7 @@ func (l *loop) otherMember(i types.ValidatorIndex) types.ValidatorIndex {
 // known target, unless a request is in flight (or, when !now, the node has
 // not been behind for the grace period).
 func (l *loop) requestSync(peer types.ValidatorIndex, now bool) {
-	if len(l.n.members) < 2 || peer == l.n.self || l.sync.inflight {
+	if len(l.r.members) < 2 || peer == l.r.self || l.sync.inflight {
 		return
 	}
 	// Ask for what is neither held nor being fed.
@@ -375,16 +378,16 @@ func (l *loop) requestSync(peer types.ValidatorIndex, now bool) {
 	// Ask for a full batch: the peer stops at its head, which is likely
 	// past the target this node knows of.
 	count := MaxSyncBlocks
-	req := SyncRequest{ChainID: l.n.chain, From: from, Count: uint32(count)}
-	enc, err := req.AppendBinary(nil)
+	req := SyncRequest{ChainID: l.r.chain, From: from, Count: uint32(count)}
+	enc, err := req.AppendBinary(appendEnvelope(nil, l.r.chain))
 	if err != nil {
-		l.n.log.Error("encode sync request", "err", err)
+		l.r.log.Error("encode sync request", "err", err)
 		return
 	}
 	l.sync.inflight = true
 	l.sync.peer = peer
 	l.sync.deadline = time.Now().Add(syncTimeout)
-	l.n.log.Info("fetching decided blocks", "from", from, "count", count, "peer", peer, "known_decided", l.sync.target)
+	l.r.log.Info("fetching decided blocks", "from", from, "count", count, "peer", peer, "known_decided", l.sync.target)
 	l.sendTo(context.Background(), peer, enc, "sync_request")
 }
 
@@ -394,11 +397,11 @@ func (l *loop) onSyncResponse(from types.ValidatorIndex, r *SyncResponse) {
 	if from == l.sync.peer {
 		l.sync.inflight = false
 	}
-	if r.ChainID != l.n.chain {
+	if r.ChainID != l.r.chain {
 		return
 	}
 	height := l.core.Status().Height
-	l.n.log.Debug("sync response", "from", from, "first", r.From, "decisions", len(r.Decisions), "their_head", r.Head, "height", height)
+	l.r.log.Debug("sync response", "from", from, "first", r.From, "decisions", len(r.Decisions), "their_head", r.Head, "height", height)
 	if r.Head > 0 {
 		l.noteDecided(r.Head)
 	}
@@ -409,12 +412,12 @@ func (l *loop) onSyncResponse(from types.ValidatorIndex, r *SyncResponse) {
 			continue
 		}
 		if err := d.ValidateBasic(); err != nil {
-			l.n.m.dropped.WithLabelValues(dropInvalid).Inc()
-			l.n.log.Debug("synced decision refused", "height", h, "from", from, "err", err)
+			l.r.m.dropped.WithLabelValues(dropInvalid).Inc()
+			l.r.log.Debug("synced decision refused", "height", h, "from", from, "err", err)
 			break
 		}
 		l.sync.held[h] = heldDecision{from: from, decision: d}
-		l.n.m.syncedBlocks.Inc()
+		l.r.m.syncedBlocks.Inc()
 	}
 }
 
@@ -445,5 +448,5 @@ func (l *loop) feedSynced() {
 	}
 	delete(l.sync.held, height)
 	l.sync.feeding, l.sync.feedingSince = height, time.Now()
-	l.step(consensus.MessageReceived{Now: l.n.now(), From: held.from, Msg: &held.decision}, int(held.from))
+	l.step(consensus.MessageReceived{Now: l.r.n.now(), From: held.from, Msg: &held.decision}, int(held.from))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,12 +16,10 @@ import (
 
 	"github.com/thinkey/thinkey/accel"
 	"github.com/thinkey/thinkey/netq"
+	"github.com/thinkey/thinkey/node/chains"
 	"github.com/thinkey/thinkey/node/config"
-	"github.com/thinkey/thinkey/node/consensus"
-	"github.com/thinkey/thinkey/node/exec"
 	"github.com/thinkey/thinkey/node/genesis"
 	"github.com/thinkey/thinkey/node/keys"
-	"github.com/thinkey/thinkey/node/mempool"
 	"github.com/thinkey/thinkey/node/types"
 	"github.com/thinkey/thinkey/storage"
 )
@@ -32,13 +31,14 @@ import (
 type Options struct {
 	// Config is the node configuration (node/config), already validated.
 	Config config.Config
-	// Key is the node's key; its BLS public key must be a member of the
-	// genesis committee and its identity that member's peer ID.
+	// Key is the node's key; its BLS public key must be one of the genesis
+	// nodes and its identity that node's peer ID.
 	Key     keys.Key
 	Genesis *genesis.Genesis
-	// Transport carries consensus, sync and gossip messages. The node adds
-	// every other member as a peer at its genesis address, or at the
-	// address PeerAddresses gives for its peer ID.
+	// Transport carries every chain's messages (see "Wire formats" in
+	// doc.go for the chain envelope). The node adds every other genesis
+	// node as a peer at its genesis address, or at the address
+	// PeerAddresses gives for its peer ID.
 	Transport     netq.Transport
 	PeerAddresses map[netq.PeerID]string
 	DB            *storage.DB
@@ -52,104 +52,53 @@ type Options struct {
 	Random io.Reader
 }
 
-// ErrNotMember means the node's key is not in the genesis committee, or its
-// transport identity is not the one the committee lists for it.
-var ErrNotMember = errors.New("node key is not a member of the genesis committee")
+// ErrNotMember means the node's key is not one of the genesis nodes, or its
+// transport identity is not the one the genesis lists for it.
+var ErrNotMember = errors.New("node key is not a node of the genesis")
 
-// Node is one validator: the consensus core of the genesis chain, the state,
-// the mempool, and the goroutines that connect them to the network and the
-// disk. Build it with New, run it with Run; its query methods (Status,
+// Node is one validator process: a runner per chain it takes part in (the
+// root chain, and at most one transaction chain), sharing one transport and
+// one store. Build it with New, run it with Run; its query methods (Status,
 // Account, Block, MessageStatus, Submit) are safe for concurrent use and
 // serve the HTTP API.
 type Node struct {
 	cfg     config.Config
 	gen     *genesis.Genesis
-	chain   types.ChainID
-	self    types.ValidatorIndex
+	topo    *chains.Topology
 	key     keys.Key
-	members []netq.PeerID
-	indexOf map[netq.PeerID]types.ValidatorIndex
+	self    int // index in gen.Nodes
 	tr      netq.Transport
 	db      *storage.DB
-	state   *chainState
-	pool    *mempool.Pool
 	log     *slog.Logger
 	reg     *prometheus.Registry
-	m       *metrics
 	rnd     io.Reader
-	env     exec.Env
-	cache   *resultCache
-	ver     *verifier
-	start   time.Time
 	genHash types.Hash
 	addrs   map[netq.PeerID]string
+	// nodeOf maps every genesis node's peer ID to its index.
+	nodeOf map[netq.PeerID]int
+	// heard is when each genesis node was last heard from (Unix
+	// nanoseconds).
+	heard []atomic.Int64
 
-	running atomic.Bool
-	status  atomic.Pointer[Status]
-	// Liveness for the API, written by the loops: when the consensus loop
-	// last iterated, when each member was last heard from, the highest
-	// height known decided, and when Run started (Unix nanoseconds).
-	lastLoop     atomic.Int64
-	lastHeard    []atomic.Int64
-	syncTarget   atomic.Uint64
+	// root runs the root chain; coord the coordinator chain the node is
+	// in, tx its transaction chain (nil when it is in none). runners maps
+	// them by chain.
+	root    *runner
+	coord   *runner
+	tx      *runner
+	runners map[types.ChainID]*runner
+
+	// ctx is Run's context, for the loops' callbacks that wait on others.
+	ctx          context.Context
+	start        time.Time
+	running      atomic.Bool
 	startedNanos atomic.Int64
-
-	// Channels between the goroutines (see doc.go, "Goroutines").
-	inbox    chan loopInput
-	jobs     chan verifyJob
-	verified chan verifyDone
-	builds   chan consensus.ProposalRequest
-	built    chan buildDone
-	forward  chan forwarding
-	ingest   chan MessageBatch
-	serve    chan syncServe
+	dropped      prometheus.Counter
 }
 
-// loopInput is something the receive goroutine hands the consensus loop.
-type loopInput struct {
-	from types.ValidatorIndex
-	msg  consensus.Message // a consensus message, decoded and ValidateBasic'd
-	sync *SyncResponse     // or a block-sync response
-}
-
-type syncServe struct {
-	from types.ValidatorIndex
-	req  SyncRequest
-}
-
-// forwarding is a group of admitted messages for one member's mempool.
-type forwarding struct {
-	to   types.ValidatorIndex
-	msgs []types.Message
-}
-
-type buildDone struct {
-	ready consensus.ProposalReady
-	err   error
-}
-
-// Status is a snapshot of a node's position, for the API and tests.
-type Status struct {
-	Chain  types.ChainID
-	Member types.ValidatorIndex
-	// Head is the committed head: every height up to it is durable.
-	Head          types.Height
-	HeadHash      types.Hash
-	StateRoot     types.Hash
-	HeadTimestamp time.Time
-	// ConsensusHeight and Round are where the consensus core stands.
-	ConsensusHeight types.Height
-	Round           types.Round
-	Step            string
-	Leader          types.ValidatorIndex
-	MempoolSize     int
-	GenesisHash     types.Hash
-	PeerID          netq.PeerID
-}
-
-// New checks the options, loads the chain state from the store (writing the
-// genesis block into an empty one) and the consensus core from its last
-// persisted state. It starts nothing.
+// New checks the options, loads every chain the node runs from the store
+// (writing the genesis blocks into an empty one) and the consensus cores
+// from their last persisted states. It starts nothing.
 func New(opts Options) (*Node, error) {
 	if opts.Genesis == nil || opts.Transport == nil || opts.DB == nil || opts.Key.BLS == nil {
 		return nil, errors.New("driver: genesis, transport, store and key are required")
@@ -159,13 +108,20 @@ func New(opts Options) (*Node, error) {
 		return nil, fmt.Errorf("driver: config: %w", err)
 	}
 	gen := opts.Genesis
-	self, ok := gen.MemberOf(opts.Key.BLS.PublicKey())
+	if err := gen.Validate(); err != nil {
+		return nil, fmt.Errorf("driver: %w", err)
+	}
+	topo, err := gen.Topology()
+	if err != nil {
+		return nil, fmt.Errorf("driver: %w", err)
+	}
+	self, ok := gen.NodeOf(opts.Key.BLS.PublicKey())
 	if !ok {
 		return nil, fmt.Errorf("driver: %w: bls key %x", ErrNotMember, opts.Key.BLS.PublicKey().Bytes())
 	}
-	if gen.Committee[self].PeerID != opts.Key.Identity.PeerID() {
-		return nil, fmt.Errorf("driver: %w: member %d has peer id %s in the genesis, the key file gives %s",
-			ErrNotMember, self, gen.Committee[self].PeerID, opts.Key.Identity.PeerID())
+	if gen.Nodes[self].PeerID != opts.Key.Identity.PeerID() {
+		return nil, fmt.Errorf("driver: %w: node %d has peer id %s in the genesis, the key file gives %s",
+			ErrNotMember, self, gen.Nodes[self].PeerID, opts.Key.Identity.PeerID())
 	}
 	if opts.Transport.LocalID() != opts.Key.Identity.PeerID() {
 		return nil, fmt.Errorf("driver: transport identity %s is not the key's %s", opts.Transport.LocalID(), opts.Key.Identity.PeerID())
@@ -178,16 +134,19 @@ func New(opts Options) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("member", int(self))
+	log = log.With("node", self)
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	m, err := newMetrics(reg)
-	if err != nil {
+	if err := reg.Register(netq.NewCollector("thinkey", opts.Transport)); err != nil {
 		return nil, fmt.Errorf("driver: metrics: %w", err)
 	}
-	if err := reg.Register(netq.NewCollector("thinkey", opts.Transport)); err != nil {
+	dropped := prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "thinkey", Subsystem: "driver", Name: "envelopes_dropped_total",
+		Help: "Inbound payloads without a chain envelope, or for a chain this node does not run.",
+	})
+	if err := reg.Register(dropped); err != nil {
 		return nil, fmt.Errorf("driver: metrics: %w", err)
 	}
 	rnd := opts.Random
@@ -196,49 +155,68 @@ func New(opts Options) (*Node, error) {
 	} else {
 		rnd = &lockedReader{r: rnd}
 	}
-	state, err := openChainState(opts.DB, gen)
-	if err != nil {
-		return nil, fmt.Errorf("driver: %w", err)
-	}
-	pool, err := mempool.New(mempool.FromConfig(cfg.Mempool, gen.Chain.ID), state, reg)
-	if err != nil {
-		return nil, fmt.Errorf("driver: %w", err)
-	}
 	n := &Node{
-		cfg:      cfg,
-		gen:      gen,
-		chain:    gen.Chain.ID,
-		self:     self,
-		key:      opts.Key,
-		tr:       opts.Transport,
-		db:       opts.DB,
-		state:    state,
-		pool:     pool,
-		log:      log,
-		reg:      reg,
-		m:        m,
-		rnd:      rnd,
-		cache:    newResultCache(),
-		genHash:  genHash,
-		addrs:    opts.PeerAddresses,
-		indexOf:  map[netq.PeerID]types.ValidatorIndex{},
-		inbox:    make(chan loopInput, 256),
-		jobs:     make(chan verifyJob, 64),
-		verified: make(chan verifyDone, 1024),
-		builds:   make(chan consensus.ProposalRequest, 1),
-		built:    make(chan buildDone, 1),
-		forward:  make(chan forwarding, 1024),
-		ingest:   make(chan MessageBatch, 64),
-		serve:    make(chan syncServe, 16),
+		cfg:     cfg,
+		gen:     gen,
+		topo:    topo,
+		key:     opts.Key,
+		self:    self,
+		tr:      opts.Transport,
+		db:      opts.DB,
+		log:     log,
+		reg:     reg,
+		rnd:     rnd,
+		genHash: genHash,
+		addrs:   opts.PeerAddresses,
+		nodeOf:  map[netq.PeerID]int{},
+		heard:   make([]atomic.Int64, len(gen.Nodes)),
+		runners: map[types.ChainID]*runner{},
+		dropped: dropped,
+		ctx:     context.Background(),
 	}
-	n.env = exec.Env{Runner: workerRunner{workers: cfg.Accel.VerifyWorkers}, Randomness: rnd}
-	n.ver = &verifier{pks: gen.PublicKeys(), rnd: rnd, state: state, env: n.env, cache: n.cache, wallNow: time.Now}
-	n.lastHeard = make([]atomic.Int64, len(gen.Committee))
-	for i, mem := range gen.Committee {
-		n.members = append(n.members, mem.PeerID)
-		n.indexOf[mem.PeerID] = types.ValidatorIndex(i)
+	for i, m := range gen.Nodes {
+		n.nodeOf[m.PeerID] = i
 	}
-	n.publishStatus(nil)
+	headers, err := gen.Headers()
+	if err != nil {
+		return nil, fmt.Errorf("driver: %w", err)
+	}
+	for _, id := range gen.ChainsOf(self) {
+		c, _ := topo.Chain(id)
+		var r *runner
+		switch c.Kind {
+		case chains.Root:
+			r, err = newRootRunner(n, id, headers)
+			n.root = r
+		case chains.Coordinator:
+			r, err = newRootRunner(n, id, headers)
+			n.coord = r
+		case chains.Transaction:
+			r, err = newTxRunner(n, id, headers[id])
+			n.tx = r
+		}
+		if err != nil {
+			return nil, fmt.Errorf("driver: chain %d: %w", id, err)
+		}
+		n.runners[id] = r
+	}
+	if n.root == nil {
+		return nil, fmt.Errorf("driver: %w: node %d is not in the root committee", ErrNotMember, self)
+	}
+	if n.coord != nil {
+		n.coord.rootApp().connectParent(n.root)
+	}
+	if n.tx != nil {
+		c, _ := topo.Chain(n.tx.chain)
+		parent, ok := n.runners[c.Parent]
+		if !ok {
+			return nil, fmt.Errorf("driver: node %d runs chain %d but not its recorder, chain %d", self, c.ID, c.Parent)
+		}
+		n.tx.txApp().connect(parent, n.root)
+	}
+	for _, r := range n.runners {
+		r.publishStatus(nil)
+	}
 	return n, nil
 }
 
@@ -246,104 +224,92 @@ func New(opts Options) (*Node, error) {
 func (n *Node) Registry() *prometheus.Registry { return n.reg }
 
 // Run runs the node until ctx ends or a fatal error (a store that cannot
-// write, a decided block that does not verify) stops it. It returns after
-// every goroutine it started has exited; the caller then closes the
-// transport and the store.
+// write, a decided block that does not verify) stops one of its chains. It
+// returns after every goroutine it started has exited; the caller then
+// closes the transport and the store.
 func (n *Node) Run(ctx context.Context) error {
 	if !n.running.CompareAndSwap(false, true) {
 		return errors.New("driver: node already running")
 	}
 	defer n.running.Store(false)
-	for i, mem := range n.gen.Committee {
-		if types.ValidatorIndex(i) == n.self {
+	for i, m := range n.gen.Nodes {
+		if i == n.self {
 			continue
 		}
-		addr := mem.Address
-		if a, ok := n.addrs[mem.PeerID]; ok {
+		addr := m.Address
+		if a, ok := n.addrs[m.PeerID]; ok {
 			addr = a
 		}
-		if err := n.tr.AddPeer(mem.PeerID, addr); err != nil {
-			return fmt.Errorf("driver: add peer %d at %s: %w", i, addr, err)
+		if err := n.tr.AddPeer(m.PeerID, addr); err != nil {
+			return fmt.Errorf("driver: add node %d at %s: %w", i, addr, err)
 		}
 	}
-	core, slots, err := n.newCore()
-	if err != nil {
-		return err
+	cores := map[*runner]*coreState{}
+	for _, r := range n.ordered() {
+		cs, err := r.newCore()
+		if err != nil {
+			return err
+		}
+		cores[r] = cs
 	}
 	n.start = time.Now()
 	n.startedNanos.Store(n.start.UnixNano())
-	n.lastLoop.Store(n.start.UnixNano())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	n.ctx = ctx
 	var wg sync.WaitGroup
-	spawn := func(name string, fn func(context.Context)) {
+	var fatalOnce sync.Once
+	var fatal error
+	spawn := func(name string, fn func(context.Context) error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fn(ctx)
+			if err := fn(ctx); err != nil {
+				fatalOnce.Do(func() { fatal = err })
+				cancel()
+			}
 			n.log.Debug("goroutine stopped", "name", name)
 		}()
 	}
-	spawn("receive", n.receiveLoop)
-	for range n.cfg.Accel.VerifyWorkers {
-		spawn("verify", n.verifyLoop)
+	spawn("demux", func(ctx context.Context) error { n.demux(ctx); return nil })
+	for _, r := range n.ordered() {
+		r.spawn(spawn, cores[r])
 	}
-	spawn("executor", n.executorLoop)
-	spawn("forward", n.forwardLoop)
-	spawn("ingest", n.ingestLoop)
-	spawn("sync-serve", n.serveLoop)
-	head, _ := n.state.Head()
-	n.log.Info("node started", "chain", n.chain, "head", head.Height, "peer_id", n.key.Identity.PeerID().Short(),
-		"committee", len(n.members), "genesis", n.genHash.String()[:16])
-	err = n.consensusLoop(ctx, core, slots)
-	cancel()
+	n.log.Info("node started", "chains", n.chainIDs(), "peer_id", n.key.Identity.PeerID().Short(),
+		"nodes", len(n.gen.Nodes), "genesis", n.genHash.String()[:16])
+	<-ctx.Done()
 	wg.Wait()
-	if err != nil {
-		n.log.Error("node stopped", "err", err)
-		return err
+	if fatal != nil {
+		n.log.Error("node stopped", "err", fatal)
+		return fatal
 	}
 	n.log.Info("node stopped")
 	return nil
 }
 
-// newCore restores the consensus core from the persisted state. The state is
-// written in the same batch as every commit, so it names head+1; a state for
-// an older height (a store written before the state was) starts the next
-// height afresh, which is safe because nothing of a height is sent before
-// the state holding it is durable.
-func (n *Node) newCore() (*consensus.Core, keptSlots, error) {
-	head, _ := n.state.Head()
-	next := types.Height(head.Height + 1)
-	state := consensus.InitialState(n.chain, next)
-	ps, slots, found, err := loadConsensusState(n.db, n.chain)
-	if err != nil {
-		return nil, slots, fmt.Errorf("driver: %w", err)
+// ordered returns the runners, root first, then the coordinator and the
+// transaction chain.
+func (n *Node) ordered() []*runner {
+	out := []*runner{n.root}
+	for _, r := range []*runner{n.coord, n.tx} {
+		if r != nil {
+			out = append(out, r)
+		}
 	}
-	switch {
-	case !found:
-	case ps.Height == next:
-		state = ps
-	case ps.Height > next:
-		return nil, slots, fmt.Errorf("driver: consensus state is at height %d, the chain only at %d: %w", ps.Height, head.Height, storage.ErrCorruption)
-	}
-	sk := n.key.BLS
-	core, err := consensus.New(consensus.Config{
-		Chain:            n.chain,
-		Self:             n.self,
-		CommitteeSize:    len(n.gen.Committee),
-		Signer:           consensus.BLSSigner{Key: sk},
-		Aggregator:       consensus.BLSAggregator{},
-		ProposalTimeout:  n.cfg.Consensus.ProposalTimeout.Duration,
-		RoundTimeout:     n.cfg.Consensus.RoundTimeout.Duration,
-		TimeoutIncrement: n.cfg.Consensus.TimeoutIncrement.Duration,
-	}, state)
-	if err != nil {
-		return nil, slots, fmt.Errorf("driver: consensus: %w", err)
-	}
-	return core, slots, nil
+	return out
 }
 
-// now is the time base of the core's events: monotonic time since Run.
+// chainIDs returns the chains the node runs, by ID.
+func (n *Node) chainIDs() []types.ChainID {
+	var out []types.ChainID
+	for _, r := range n.ordered() {
+		out = append(out, r.chain)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// now is the time base of the cores' events: monotonic time since Run.
 func (n *Node) now() time.Duration { return time.Since(n.start) }
 
 // pin locks the calling goroutine to a core when core >= 0; a failure is

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -9,6 +10,14 @@ import (
 	"github.com/thinkey/thinkey/node/types"
 	"github.com/thinkey/thinkey/storage"
 )
+
+// consensusRecordPrefix | chain u32: the member's PersistentState of the
+// chain (node record).
+const consensusRecordPrefix = "consensus/"
+
+func consensusRecordKey(chain types.ChainID) []byte {
+	return binary.BigEndian.AppendUint32([]byte(consensusRecordPrefix), uint32(chain))
+}
 
 // Tags of the driver's consensus records (node records, not the network).
 const (

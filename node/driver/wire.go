@@ -5,12 +5,14 @@ import (
 
 	"github.com/thinkey/thinkey/node/codec"
 	"github.com/thinkey/thinkey/node/consensus"
+	"github.com/thinkey/thinkey/node/rootchain"
 	"github.com/thinkey/thinkey/node/types"
 )
 
 // The first bytes of the driver's own encodings. Consensus messages use
-// 0x10 to 0x19 and node/types 0x01 to 0x04, so a netq payload is dispatched
-// on its first byte alone.
+// 0x10 to 0x19, node/types 0x01 to 0x04 and node/relay 0x23 and 0x24, so a
+// payload (inside its chain envelope) is dispatched on its first byte
+// alone.
 const (
 	// StoredBlockTag starts the record of a block in the block store.
 	StoredBlockTag byte = 0x30
@@ -21,6 +23,9 @@ const (
 	// KindMessageBatch forwards external messages to the other members'
 	// mempools.
 	KindMessageBatch byte = 0x33
+	// KindRecordBatch carries digest records (node/rootchain.Record) of a
+	// transaction chain's decided heights to the root committee.
+	KindRecordBatch byte = 0x36
 )
 
 // Limits of the driver's encodings.
@@ -39,6 +44,10 @@ const (
 	StoredBlockMaxSize = 1 + types.HeaderSize + 1 + 4 + consensus.DecisionMaxSize
 	// MessageBatchMaxSize is the length of the largest MessageBatch.
 	MessageBatchMaxSize = 1 + 4 + MaxBatchMessages*(4+types.MessageMaxSize)
+	// MaxBatchRecords is the most records one RecordBatch carries.
+	MaxBatchRecords = 64
+	// RecordBatchMaxSize is the length of the largest RecordBatch.
+	RecordBatchMaxSize = 1 + 4 + MaxBatchRecords*(4+rootchain.RecordMaxSize)
 )
 
 // SyncRequest asks a peer for the decisions of heights From, From+1, ...,
@@ -63,6 +72,14 @@ type SyncResponse struct {
 // to the other members, so that whoever leads the next round holds them.
 type MessageBatch struct {
 	Messages []types.Message
+}
+
+// RecordBatch carries digest records of decided heights of a transaction
+// chain to a member of the root committee, which the root chain's leader
+// records (paper 4.3: the digest of each block goes to the root chain with
+// the committee's aggregated signature).
+type RecordBatch struct {
+	Records []rootchain.Record
 }
 
 // StoredBlock is the record of one height in the block store: the header
@@ -275,6 +292,55 @@ func DecodeStoredBlock(b []byte) (StoredBlock, error) {
 		return StoredBlock{}, err
 	}
 	return s, nil
+}
+
+// AppendBinary appends the canonical encoding of b.
+func (b *RecordBatch) AppendBinary(dst []byte) ([]byte, error) {
+	if len(b.Records) > MaxBatchRecords {
+		return dst, fmt.Errorf("encode record batch: %d records: %w", len(b.Records), codec.ErrTooLarge)
+	}
+	start := len(dst)
+	e := codec.NewEncoder(dst, 1+4)
+	e.AppendUint8(KindRecordBatch)
+	e.AppendUint32(uint32(len(b.Records)))
+	out := e.Bytes()
+	for i := range b.Records {
+		n := b.Records[i].EncodedLen()
+		out = append(out, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+		var err error
+		if out, err = b.Records[i].AppendBinary(out); err != nil {
+			return dst[:start], fmt.Errorf("encode record batch: record %d: %w", i, err)
+		}
+	}
+	return out, nil
+}
+
+// DecodeRecordBatch decodes a canonical RecordBatch encoding. The records
+// share no memory with b.
+func DecodeRecordBatch(b []byte) (RecordBatch, error) {
+	d := codec.NewDecoder("record batch", b, RecordBatchMaxSize)
+	readKind(&d, KindRecordBatch)
+	n := d.Uint32("Count")
+	if d.Err() == nil && n > MaxBatchRecords {
+		d.Fail("Count", fmt.Errorf("%w: %d records, at most %d", codec.ErrTooLarge, n, MaxBatchRecords))
+	}
+	var rb RecordBatch
+	for i := 0; d.Err() == nil && i < int(n); i++ {
+		raw := d.Bytes("Record", rootchain.RecordMaxSize)
+		if d.Err() != nil {
+			break
+		}
+		rec, err := rootchain.DecodeRecord(raw)
+		if err != nil {
+			d.Fail("Record", err)
+			break
+		}
+		rb.Records = append(rb.Records, rec)
+	}
+	if err := d.Finish(); err != nil {
+		return RecordBatch{}, err
+	}
+	return rb, nil
 }
 
 func readKind(d *codec.Decoder, want byte) {

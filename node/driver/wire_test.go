@@ -3,6 +3,9 @@ package driver_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -13,6 +16,7 @@ import (
 	"github.com/thinkey/thinkey/node/codec"
 	"github.com/thinkey/thinkey/node/consensus"
 	"github.com/thinkey/thinkey/node/driver"
+	"github.com/thinkey/thinkey/node/rootchain"
 	"github.com/thinkey/thinkey/node/types"
 )
 
@@ -61,7 +65,14 @@ func validWireEncodings(t testing.TB) map[string][]byte {
 		sampleDecision(3, false, []byte("body three")), sampleDecision(4, true, nil),
 	}}
 	d5 := sampleDecision(5, false, []byte("body five"))
+	d6, d7 := sampleDecision(6, false, []byte("body six")), sampleDecision(7, true, nil)
+	records := driver.RecordBatch{Records: []rootchain.Record{
+		{Header: d6.Block.Header, Certificate: d6.Certificate},
+		{Header: types.Header{Version: types.HeaderVersion, Height: 7, Empty: true}, Certificate: d7.Certificate},
+	}}
 	return map[string][]byte{
+		"record-batch":        encode(t, &records),
+		"record-batch-none":   encode(t, &driver.RecordBatch{}),
 		"sync-request":        encode(t, &driver.SyncRequest{ChainID: 7, From: 12, Count: driver.MaxSyncBlocks}),
 		"sync-response":       encode(t, &resp),
 		"sync-response-empty": encode(t, &driver.SyncResponse{Head: 2, From: 5}),
@@ -91,6 +102,12 @@ func decodeWire(b []byte) ([]byte, error) {
 		return v.AppendBinary(nil)
 	case driver.KindMessageBatch:
 		v, err := driver.DecodeMessageBatch(b)
+		if err != nil {
+			return nil, err
+		}
+		return v.AppendBinary(nil)
+	case driver.KindRecordBatch:
+		v, err := driver.DecodeRecordBatch(b)
 		if err != nil {
 			return nil, err
 		}
@@ -143,6 +160,10 @@ func TestWireRejectsBadInput(t *testing.T) {
 		{"batch truncated", valid["message-batch"][:100], codec.ErrTruncated},
 		{"stored block wrong tag", append([]byte{0x99}, stored[1:]...), codec.ErrWrongType},
 		{"stored block bad bool", badBool, codec.ErrNonCanonical},
+		{"record batch truncated", valid["record-batch"][:300], codec.ErrTruncated},
+		{"record batch trailing", append(bytes.Clone(valid["record-batch"]), 0), codec.ErrTrailingBytes},
+		{"record batch count over limit", []byte{driver.KindRecordBatch, 0, 0, 0, driver.MaxBatchRecords + 1}, codec.ErrTooLarge},
+		{"record batch bad record", badRecord(valid["record-batch"]), codec.ErrWrongType},
 		{"unknown kind", []byte{0x3f, 1, 2}, codec.ErrWrongType},
 	}
 	for _, c := range cases {
@@ -155,6 +176,34 @@ func TestWireRejectsBadInput(t *testing.T) {
 	}
 	if _, err := (&driver.MessageBatch{Messages: make([]types.Message, driver.MaxBatchMessages+1)}).AppendBinary(nil); !errors.Is(err, codec.ErrTooLarge) {
 		t.Errorf("encoding an oversized batch: %v", err)
+	}
+	if _, err := (&driver.RecordBatch{Records: make([]rootchain.Record, driver.MaxBatchRecords+1)}).AppendBinary(nil); !errors.Is(err, codec.ErrTooLarge) {
+		t.Errorf("encoding an oversized record batch: %v", err)
+	}
+}
+
+// badRecord returns a record batch whose first record has a wrong tag.
+func badRecord(batch []byte) []byte {
+	b := bytes.Clone(batch)
+	b[1+4+4] = 0x99
+	return b
+}
+
+// TestFuzzCorpus checks that every valid encoding is a seed of the
+// committed FuzzDecodeWire corpus; THINKEY_UPDATE_CORPUS=1 writes them.
+func TestFuzzCorpus(t *testing.T) {
+	for name, b := range validWireEncodings(t) {
+		path := filepath.Join("testdata", "fuzz", "FuzzDecodeWire", name)
+		entry := fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", b)
+		if os.Getenv("THINKEY_UPDATE_CORPUS") != "" {
+			if err := os.WriteFile(path, entry, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("corpus entry %s is missing (%v): run with THINKEY_UPDATE_CORPUS=1", path, err)
+		}
 	}
 }
 

@@ -8,7 +8,8 @@ import (
 )
 
 // FuzzParse checks that Parse never panics and that whatever it accepts
-// marshals to a text it accepts again, with the same hash.
+// marshals to a text it accepts again, with the same hash, and yields the
+// genesis headers of every chain.
 func FuzzParse(f *testing.F) {
 	text, err := validGenesis(f).Marshal()
 	if err != nil {
@@ -31,6 +32,9 @@ func FuzzParse(f *testing.F) {
 		text2, err := again.Marshal()
 		if err != nil || !bytes.Equal(canonical, text2) {
 			t.Fatalf("canonical text is not stable: %v", err)
+		}
+		if _, err := g.Headers(); err != nil {
+			t.Fatalf("accepted genesis has no headers: %v", err)
 		}
 	})
 }

@@ -59,7 +59,8 @@ func TestBadInputExitsNonZero(t *testing.T) {
 		{"tx bad amount", []string{"tx", "send", "--from-key", acct, "--to", addr, "--amount", "lots"}, "--amount"},
 		{"tx bad id", []string{"tx", "get", "123"}, "message id"},
 		{"testnet without dir", []string{"testnet", "up"}, "--dir is required"},
-		{"testnet bad size", []string{"testnet", "up", "--dir", filepath.Join(dir, "tn"), "--nodes", "0"}, "--nodes"},
+		{"testnet bad size", []string{"testnet", "up", "--dir", filepath.Join(dir, "tn"), "--members", "0"}, "--members"},
+		{"testnet too many chains", []string{"testnet", "up", "--dir", filepath.Join(dir, "tn"), "--chains", "17"}, "--chains"},
 		{"loadgen without api", []string{"loadgen", "--accounts", acct}, "--api is required"},
 	}
 	for _, c := range cases {

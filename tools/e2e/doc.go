@@ -2,7 +2,12 @@
 // separate node processes on 127.0.0.1 (tools/testnet), transfers through
 // the HTTP API (node/api, tools/txcmd's client), a node killed with SIGKILL
 // and restarted, the whole network restarted from disk, and the command
-// line's answers to bad input.
+// line's answers to bad input; then a testnet of two transaction chains of
+// four processes each: the paper's Fig. 10 payments across the chains
+// through `thinkey tx send --wait-delivery`, transfers both ways while a
+// member of each chain is killed and restarted, balances settled and
+// conserved, and every relay consumed exactly once with the same blocks on
+// every member.
 //
 // TestMain builds ./tools/thinkey into a temporary directory (or uses the
 // binary THINKEY_BIN names). Every wait is bounded, every process started is

@@ -157,14 +157,16 @@ type network struct {
 	nonces   map[types.Address]uint64
 }
 
-func startNetwork(t *testing.T, nodes, accounts int) *network {
+// startNetwork starts a testnet of chains transaction chains of members
+// nodes each.
+func startNetwork(t *testing.T, chains, members, accounts int) *network {
 	t.Helper()
 	dir := t.TempDir()
-	base := freeBasePort(t, nodes)
+	base := freeBasePort(t, chains*members)
 	nw := &network{t: t, dir: dir, nonces: map[types.Address]uint64{}}
 	t.Cleanup(nw.cleanup)
-	out, code := thinkey(t, 2*time.Minute, "testnet", "up", "--nodes", fmt.Sprint(nodes), "--dir", dir,
-		"--accounts", fmt.Sprint(accounts), "--base-port", fmt.Sprint(base))
+	out, code := thinkey(t, 2*time.Minute, "testnet", "up", "--chains", fmt.Sprint(chains), "--members", fmt.Sprint(members),
+		"--dir", dir, "--accounts", fmt.Sprint(accounts), "--base-port", fmt.Sprint(base))
 	if code != 0 {
 		nw.dumpLogs()
 		t.Fatalf("testnet up: exit %d\n%s", code, out)
@@ -283,27 +285,30 @@ func (nw *network) confirmed(timeout time.Duration, nodes []int, ids ...types.Ha
 	})
 }
 
-// height returns node i's committed height.
+// height returns node i's committed height of its transaction chain.
 func (nw *network) height(ctx context.Context, i int) (uint64, error) {
 	chains, err := nw.clients[i].Chains(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if len(chains) != 1 {
-		return 0, fmt.Errorf("node %d lists %d chains", i, len(chains))
+	want := nw.manifest.Nodes[i].Chain
+	for _, c := range chains {
+		if c.ID == want {
+			return c.Height, nil
+		}
 	}
-	return chains[0].Height, nil
+	return 0, fmt.Errorf("node %d lists no chain %d", i, want)
 }
 
-// sameState checks that the given nodes hold the same block at height h
-// (hash and state root) and the same balances of every account.
+// sameState checks that the given nodes, of one transaction chain, hold the
+// same block at height h (hash and state root).
 func (nw *network) sameState(nodes []int, h uint64) {
 	nw.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var want txcmd.Block
 	for k, i := range nodes {
-		b, err := nw.clients[i].Block(ctx, 0, h)
+		b, err := nw.clients[i].Block(ctx, nw.manifest.Nodes[i].Chain, h)
 		if err != nil {
 			nw.t.Fatalf("node %d block %d: %v", i, h, err)
 		}
@@ -369,7 +374,7 @@ func equalBalances(a, b []uint64) bool {
 // after a restart, and the whole network restarted from disk.
 func TestTestnetTransfersKillRestart(t *testing.T) {
 	const nodes, accounts = 4, 8
-	nw := startNetwork(t, nodes, accounts)
+	nw := startNetwork(t, 1, nodes, accounts)
 	all := []int{0, 1, 2, 3}
 
 	// Transfers through every node's API.

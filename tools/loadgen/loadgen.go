@@ -114,6 +114,9 @@ type pending struct {
 type run struct {
 	cfg     Config
 	clients []*txcmd.Client
+	// chain is the transaction chain the run follows: the first one the
+	// first API's node runs.
+	chain uint32
 
 	mu        sync.Mutex
 	senders   []*sender
@@ -140,6 +143,16 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			return Report{}, fmt.Errorf("--api: %w", err)
 		}
 		r.clients = append(r.clients, c)
+	}
+	st, err := r.clients[0].Status(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("read the node's chains: %w", err)
+	}
+	for _, c := range st.Chains {
+		if c != 0 {
+			r.chain = c
+			break
+		}
 	}
 	if err := r.loadNonces(ctx); err != nil {
 		return Report{}, err
@@ -268,10 +281,12 @@ func (r *run) height(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if len(chains) == 0 {
-		return 0, errors.New("the node lists no chain")
+	for _, c := range chains {
+		if c.ID == r.chain {
+			return c.Height, nil
+		}
 	}
-	return chains[0].Height, nil
+	return 0, fmt.Errorf("the node lists no chain %d", r.chain)
 }
 
 // generate produces the transfers as they come due, in batches, until the
@@ -418,7 +433,7 @@ func (r *run) follow(ctx context.Context, height uint64) error {
 			continue
 		}
 		for ; height <= head; height++ {
-			b, err := r.clients[0].Block(ctx, 0, height)
+			b, err := r.clients[0].Block(ctx, r.chain, height)
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()

@@ -16,10 +16,12 @@ import (
 	"time"
 
 	"github.com/thinkey/thinkey/crypto/ed25519"
+	"github.com/thinkey/thinkey/node/chains"
 	"github.com/thinkey/thinkey/node/config"
 	"github.com/thinkey/thinkey/node/driver"
 	"github.com/thinkey/thinkey/node/genesis"
 	"github.com/thinkey/thinkey/node/keys"
+	"github.com/thinkey/thinkey/node/types"
 	"github.com/thinkey/thinkey/tools/txcmd"
 )
 
@@ -42,10 +44,21 @@ const (
 	localRoundTimeout    = 4 * time.Second
 )
 
-// Options shape a new testnet.
+// MaxNodes bounds the processes of one testnet.
+const MaxNodes = 64
+
+// Options shape a new testnet: Chains transaction chains of Members nodes
+// each, every node in the root committee too, so Chains*Members processes.
 type Options struct {
-	// Nodes is the committee size, 1 to 64.
-	Nodes int
+	// Chains is the number of transaction chains, 1 to 16.
+	Chains int
+	// Members is the committee size of each transaction chain; the number
+	// of transaction chains times Members is at most MaxNodes.
+	Members int
+	// SubChains, when set (1 to 3), turns the last transaction chain into
+	// a coordinator of 2^SubChains transaction sub-chains (paper Fig. 4),
+	// numbered after it; the coordinator's committee is their members.
+	SubChains uint8
 	// Accounts is the number of funded accounts, each with Balance.
 	Accounts int
 	Balance  uint64
@@ -61,7 +74,13 @@ type Options struct {
 
 // Manifest describes a generated testnet.
 type Manifest struct {
-	Nodes []Node `json:"nodes"`
+	// Chains is the number of top-level chains, SubChains how many bits
+	// split the last one into sub-chains (0: none); Members is the
+	// committee size of each transaction chain.
+	Chains    int    `json:"chains"`
+	SubChains uint8  `json:"sub_chains,omitempty"`
+	Members   int    `json:"members"`
+	Nodes     []Node `json:"nodes"`
 }
 
 // Node is one node of the manifest. Paths are relative to the testnet
@@ -71,6 +90,29 @@ type Node struct {
 	Dir   string `json:"dir"`
 	P2P   string `json:"p2p"`
 	API   string `json:"api"`
+	// Chain is the transaction chain the node runs (besides the root
+	// chain, which every node runs).
+	Chain uint32 `json:"chain"`
+}
+
+// Describe says what the testnet runs, for people.
+func (m *Manifest) Describe() string {
+	s := fmt.Sprintf("%d chain(s)", m.Chains)
+	if m.SubChains > 0 {
+		s += fmt.Sprintf(", the last split into %d sub-chains,", 1<<m.SubChains)
+	}
+	return s + fmt.Sprintf(" of %d members", m.Members)
+}
+
+// ChainNodes returns the nodes that run transaction chain chain.
+func (m *Manifest) ChainNodes(chain uint32) []Node {
+	var out []Node
+	for _, n := range m.Nodes {
+		if n.Chain == chain {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // APIURL returns the node's API base URL.
@@ -81,13 +123,19 @@ var ErrExists = errors.New("testnet already exists")
 
 // Generate creates a testnet in dir: keys, genesis, accounts, configs.
 func Generate(dir string, o Options) (*Manifest, error) {
+	txChains := o.Chains - 1 + 1<<o.SubChains
+	nodes := txChains * o.Members
 	switch {
-	case o.Nodes < 1 || o.Nodes > 64:
-		return nil, fmt.Errorf("--nodes %d: want 1 to 64", o.Nodes)
+	case o.Chains < 1 || o.Chains > 16:
+		return nil, fmt.Errorf("--chains %d: want 1 to 16", o.Chains)
+	case o.SubChains > 3:
+		return nil, fmt.Errorf("--sub-chains %d: want 0 to 3 bits", o.SubChains)
+	case o.Members < 1 || nodes > MaxNodes:
+		return nil, fmt.Errorf("--members %d: want 1 to %d members per transaction chain (at most %d nodes in all)", o.Members, MaxNodes/txChains, MaxNodes)
 	case o.Accounts < 0 || o.Accounts > 100_000:
 		return nil, fmt.Errorf("--accounts %d: want 0 to 100000", o.Accounts)
-	case o.BasePort < 1024 || o.BasePort+apiPortOffset+o.Nodes > 65535:
-		return nil, fmt.Errorf("--base-port %d: want 1024 to %d", o.BasePort, 65535-apiPortOffset-o.Nodes)
+	case o.BasePort < 1024 || o.BasePort+apiPortOffset+nodes > 65535:
+		return nil, fmt.Errorf("--base-port %d: want 1024 to %d", o.BasePort, 65535-apiPortOffset-nodes)
 	}
 	if o.Profile == "" {
 		o.Profile = "default"
@@ -101,10 +149,20 @@ func Generate(dir string, o Options) (*Manifest, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "accounts"), 0o700); err != nil {
 		return nil, err
 	}
-	m := &Manifest{}
-	gen := &genesis.Genesis{GenesisTimeMillis: uint64(time.Now().UnixMilli())}
-	nodeKeys := make([]keys.Key, o.Nodes)
-	for i := range o.Nodes {
+	topo, err := chains.Uniform(o.Chains)
+	if err != nil {
+		return nil, fmt.Errorf("--chains: %w", err)
+	}
+	if o.SubChains > 0 {
+		last := types.ChainID(o.Chains)
+		if topo, err = topo.WithSubChains(last, o.SubChains, last+1); err != nil {
+			return nil, fmt.Errorf("--sub-chains: %w", err)
+		}
+	}
+	m := &Manifest{Chains: o.Chains, SubChains: o.SubChains, Members: o.Members}
+	nodeKeys := make([]keys.Key, nodes)
+	members := make([]genesis.Member, nodes)
+	for i := range nodes {
 		k, err := keys.Generate(rand.Reader)
 		if err != nil {
 			return nil, err
@@ -117,7 +175,18 @@ func Generate(dir string, o Options) (*Manifest, error) {
 			API:   "127.0.0.1:" + strconv.Itoa(o.BasePort+apiPortOffset+i),
 		}
 		m.Nodes = append(m.Nodes, n)
-		gen.Committee = append(gen.Committee, genesis.NewMember(k.Public(), n.P2P))
+		members[i] = genesis.NewMember(k.Public(), n.P2P)
+	}
+	gen, err := genesis.NewLayout(uint64(time.Now().UnixMilli()), members, topo, o.Members)
+	if err != nil {
+		return nil, err
+	}
+	for i := range m.Nodes {
+		for _, id := range gen.ChainsOf(i) {
+			if c, _ := topo.Chain(id); c.Kind == chains.Transaction {
+				m.Nodes[i].Chain = uint32(id)
+			}
+		}
 	}
 	accounts := make([]txcmd.Account, o.Accounts)
 	for i := range accounts {
@@ -215,6 +284,9 @@ func LoadManifest(dir string) (*Manifest, error) {
 	}
 	if len(m.Nodes) == 0 {
 		return nil, fmt.Errorf("testnet %s: manifest lists no node", dir)
+	}
+	if m.Chains < 1 || m.Members < 1 {
+		return nil, fmt.Errorf("testnet %s was made by an older version (one chain, genesis v1): remove it to start over", dir)
 	}
 	return &m, nil
 }

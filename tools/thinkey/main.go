@@ -19,6 +19,7 @@ import (
 	"github.com/thinkey/thinkey/bench"
 	"github.com/thinkey/thinkey/node/driver"
 	"github.com/thinkey/thinkey/tools/keycmd"
+	"github.com/thinkey/thinkey/tools/lightcmd"
 	"github.com/thinkey/thinkey/tools/loadgen"
 	"github.com/thinkey/thinkey/tools/planner"
 	"github.com/thinkey/thinkey/tools/simulate"
@@ -59,6 +60,7 @@ func rootCommand() *cobra.Command {
 		keycmd.Command(),
 		driver.Command(),
 		txcmd.Command(),
+		lightcmd.Command(),
 		testnet.Command(),
 		loadgen.Command(),
 		bench.Command(),

@@ -192,11 +192,54 @@ func (c *Client) Account(ctx context.Context, addr types.Address) (AccountState,
 
 // Chain is one entry of GET /v1/chains.
 type Chain struct {
-	ID        uint32 `json:"id"`
+	ID   uint32 `json:"id"`
+	Root bool   `json:"root"`
+	// Prefix is the address prefix the chain owns, as binary digits ("" for
+	// every address).
+	Prefix    string `json:"prefix"`
 	Height    uint64 `json:"height"`
 	HeadHash  string `json:"head_hash"`
 	StateRoot string `json:"state_root"`
 	Pending   int    `json:"pending"`
+}
+
+// OwnerOf returns the transaction chain of chains that holds addr: of the
+// chains whose prefix starts addr's bits, the one with the longest prefix
+// (a coordinator's sub-chains extend its prefix; of an only child with its
+// parent's prefix, the later one). ok is false when none matches.
+func OwnerOf(chains []Chain, addr types.Address) (uint32, bool) {
+	best, bestLen := uint32(0), -1
+	for _, c := range chains {
+		if c.Root || len(c.Prefix) > 8*len(addr) || len(c.Prefix) < bestLen {
+			continue
+		}
+		match := true
+		for i := range len(c.Prefix) {
+			bit := addr[i/8] >> (7 - uint(i%8)) & 1
+			if c.Prefix[i] != '0'+bit {
+				match = false
+				break
+			}
+		}
+		if match {
+			best, bestLen = c.ID, len(c.Prefix)
+		}
+	}
+	return best, bestLen >= 0
+}
+
+// Status is the part of GET /v1/status the tools read.
+type Status struct {
+	NodeID string `json:"node_id"`
+	// Chains are the chains the node runs.
+	Chains []uint32 `json:"chains"`
+}
+
+// Status returns the node's status.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var s Status
+	err := c.do(ctx, http.MethodGet, "/v1/status", nil, &s)
+	return s, err
 }
 
 // Chains lists the node's chains.
@@ -219,7 +262,21 @@ type Block struct {
 	} `json:"header"`
 	Inputs []struct {
 		ID string `json:"id"`
+		// Kind is "external", or "outer-relay" for a relay from another
+		// chain.
+		Kind string `json:"kind"`
 	} `json:"inputs"`
+	// OuterRelay are the block's relays to other chains.
+	OuterRelay []Relay `json:"outer_relay"`
+}
+
+// Relay is an outer-relay message of a block.
+type Relay struct {
+	ID    string `json:"id"`
+	To    string `json:"to"`
+	Value uint64 `json:"value"`
+	// Cause is the ID of the message whose execution produced the relay.
+	Cause string `json:"cause"`
 }
 
 // Block returns the block of chain at height.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,12 +36,21 @@ func Command() *cobra.Command {
 }
 
 func sendCommand() *cobra.Command {
-	var keyFile, to, amount, apiURL string
+	var keyFile, to, amount, apiURL, toAPI string
 	var wait time.Duration
+	var delivery bool
 	cmd := &cobra.Command{
-		Use:   "send --from-key FILE --to ADDR --amount N [--api URL] [--wait D]",
+		Use:   "send --from-key FILE --to ADDR --amount N [--api URL] [--wait D [--wait-delivery] [--to-api URL]]",
 		Short: "Sign and send a transfer",
-		Args:  cobra.NoArgs,
+		Long: `Sign a transfer and submit it to --api, a node of the sender's chain.
+
+With --wait the command waits until the transfer is confirmed: in a block
+of the sender's chain that the root chain recorded. From then on it is
+irrevocable: when the recipient is on another chain, the value travels as a
+relay message that the recipient's chain is certain to execute, exactly
+once. --wait-delivery also waits until it has (asking --to-api, a node of
+the recipient's chain; by default --api).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if keyFile == "" {
 				return errors.New("--from-key is required")
@@ -56,6 +66,9 @@ func sendCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--amount: %w", err)
 			}
+			if delivery && wait <= 0 {
+				return errors.New("--wait-delivery needs --wait D")
+			}
 			acct, err := LoadAccount(keyFile)
 			if err != nil {
 				return err
@@ -64,30 +77,77 @@ func sendCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--api: %w", err)
 			}
-			return send(cmd.Context(), cmd.OutOrStdout(), c, acct, recipient, bill, wait)
+			dest := c
+			if toAPI != "" {
+				if dest, err = NewClient(toAPI); err != nil {
+					return fmt.Errorf("--to-api: %w", err)
+				}
+			}
+			s := sendRequest{from: acct, to: recipient, amount: bill, wait: wait, delivery: delivery}
+			return send(cmd.Context(), cmd.OutOrStdout(), c, dest, s)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&keyFile, "from-key", "", "sender's account key file")
 	f.StringVar(&to, "to", "", "recipient address (40 hex digits)")
 	f.StringVar(&amount, "amount", "", "amount to transfer (a positive integer)")
-	f.StringVar(&apiURL, "api", DefaultAPI, "node API URL")
+	f.StringVar(&apiURL, "api", DefaultAPI, "API URL of a node of the sender's chain")
 	f.DurationVar(&wait, "wait", 0, "wait up to this long for the transfer to be confirmed (0: do not wait)")
+	f.BoolVar(&delivery, "wait-delivery", false, "with --wait, also wait until the recipient's chain has executed a transfer to another chain")
+	f.StringVar(&toAPI, "to-api", "", "API URL of a node of the recipient's chain, for --wait-delivery (default: --api)")
 	return cmd
 }
 
-func send(ctx context.Context, out io.Writer, c *Client, from Account, to types.Address, bill uint64, wait time.Duration) error {
+type sendRequest struct {
+	from     Account
+	to       types.Address
+	amount   uint64
+	wait     time.Duration
+	delivery bool
+}
+
+// chainOf returns the chain that holds addr and whether the node behind c
+// runs it.
+func chainOf(ctx context.Context, c *Client, addr types.Address) (chain uint32, served bool, err error) {
+	chains, err := c.Chains(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("read the chains of %s: %w", c.Base, err)
+	}
+	chain, ok := OwnerOf(chains, addr)
+	if !ok {
+		return 0, false, fmt.Errorf("no chain of %s holds %s", c.Base, addr)
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("read the status of %s: %w", c.Base, err)
+	}
+	return chain, slices.Contains(st.Chains, chain), nil
+}
+
+func send(ctx context.Context, out io.Writer, c, dest *Client, s sendRequest) error {
+	from, to := s.from, s.to
+	srcChain, served, err := chainOf(ctx, c, from.Address)
+	if err != nil {
+		return err
+	}
+	if !served {
+		return fmt.Errorf("sender %s is on chain %d, which the node at %s does not run: send through a node of chain %d", from.Address, srcChain, c.Base, srcChain)
+	}
+	destChain, _, err := chainOf(ctx, c, to)
+	if err != nil {
+		return err
+	}
 	state, err := c.Account(ctx, from.Address)
 	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("sender %s has no account on the chain (fund it first)", from.Address)
+		return fmt.Errorf("sender %s has no account on chain %d (fund it first)", from.Address, srcChain)
 	}
 	if err != nil {
 		return fmt.Errorf("read sender nonce: %w", err)
 	}
-	if state.Balance < bill {
-		fmt.Fprintf(out, "note: balance %d is below the amount %d; the transfer will have no effect\n", state.Balance, bill)
+	if state.Balance < s.amount {
+		fmt.Fprintf(out, "note: balance %d is below the amount %d; the transfer will have no effect\n", state.Balance, s.amount)
 	}
-	msg := actor.NewTransfer(from.Key, state.Nonce, to, bill)
+	msg := actor.NewTransfer(from.Key, state.Nonce, to, s.amount)
 	res, err := c.Submit(ctx, &msg)
 	if err != nil {
 		return fmt.Errorf("submit: %w", err)
@@ -95,29 +155,75 @@ func send(ctx context.Context, out io.Writer, c *Client, from Account, to types.
 	if !res.Accepted {
 		return fmt.Errorf("transfer %s refused: %s (%s)", res.ID, res.Error, res.Code)
 	}
-	fmt.Fprintf(out, "submitted %s: %d from %s to %s (nonce %d)\n", res.ID, bill, from.Address, to, state.Nonce)
-	if wait <= 0 {
+	fmt.Fprintf(out, "submitted %s: %d from %s (chain %d) to %s (chain %d), nonce %d\n", res.ID, s.amount, from.Address, srcChain, to, destChain, state.Nonce)
+	if s.wait <= 0 {
 		fmt.Fprintf(out, "follow it with: thinkey tx get %s --api %s\n", res.ID, c.Base)
 		return nil
 	}
-	id := msg.ID()
-	ctx, cancel := context.WithTimeout(ctx, wait)
+	ctx, cancel := context.WithTimeout(ctx, s.wait)
 	defer cancel()
+	id := msg.ID()
+	st, err := waitMessage(ctx, c, id, "confirmed")
+	if err != nil {
+		return fmt.Errorf("transfer %s: %w (waited %v)", res.ID, err, s.wait)
+	}
+	fmt.Fprintf(out, "confirmed at height %d on chain %d\n", deref(st.Height), srcChain)
+	if destChain == srcChain {
+		return nil
+	}
+	fmt.Fprintf(out, "irrevocable: the value is certain to reach %s on chain %d as a relay message\n", to, destChain)
+	if !s.delivery {
+		return nil
+	}
+	relayID, err := findRelay(ctx, c, srcChain, deref(st.Height), id, to)
+	if err != nil {
+		return err
+	}
+	if _, served, err := chainOf(ctx, dest, to); err != nil {
+		return err
+	} else if !served {
+		return fmt.Errorf("the node at %s does not run chain %d: pass --to-api with a node of chain %d", dest.Base, destChain, destChain)
+	}
+	dst, err := waitMessage(ctx, dest, relayID, "included", "confirmed")
+	if err != nil {
+		return fmt.Errorf("relay %s to chain %d: %w (waited %v)", relayID, destChain, err, s.wait)
+	}
+	fmt.Fprintf(out, "delivered: relay %s executed at height %d on chain %d\n", relayID, deref(dst.Height), destChain)
+	return nil
+}
+
+// waitMessage polls a message until it reaches one of states; a rejected
+// message is an error.
+func waitMessage(ctx context.Context, c *Client, id types.Hash, states ...string) (MessageStatus, error) {
 	for {
 		st, err := c.Message(ctx, id)
-		if err == nil && (st.State == "confirmed" || st.State == "included") {
-			fmt.Fprintf(out, "%s at height %d\n", st.State, deref(st.Height))
-			return nil
+		if err == nil && slices.Contains(states, st.State) {
+			return st, nil
 		}
 		if err == nil && st.State == "rejected" {
-			return fmt.Errorf("transfer %s rejected: %s", res.ID, st.Reason)
+			return st, fmt.Errorf("rejected: %s", st.Reason)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("transfer %s not confirmed within %v", res.ID, wait)
+			return st, fmt.Errorf("not %s in time", strings.Join(states, " or "))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// findRelay returns the ID of the relay that the transfer cause produced
+// for to in block height of chain.
+func findRelay(ctx context.Context, c *Client, chain uint32, height uint64, cause types.Hash, to types.Address) (types.Hash, error) {
+	b, err := c.Block(ctx, chain, height)
+	if err != nil {
+		return types.Hash{}, fmt.Errorf("read block %d of chain %d: %w", height, chain, err)
+	}
+	for _, r := range b.OuterRelay {
+		if r.Cause == cause.String() && r.To == to.String() {
+			return ParseID(r.ID)
+		}
+	}
+	return types.Hash{}, fmt.Errorf("block %d of chain %d holds no relay of transfer %s to %s (the transfer had no effect?)", height, chain, cause, to)
 }
 
 func deref(p *uint64) uint64 {
@@ -173,6 +279,9 @@ func accountCommand() *cobra.Command {
 			}
 			a, err := c.Account(cmd.Context(), addr)
 			if errors.Is(err, ErrNotFound) {
+				if chain, served, cerr := chainOf(cmd.Context(), c, addr); cerr == nil && !served {
+					return fmt.Errorf("account %s is on chain %d, which the node at %s does not run: ask a node of chain %d", addr, chain, c.Base, chain)
+				}
 				return fmt.Errorf("account %s does not exist", addr)
 			}
 			if err != nil {

@@ -21,13 +21,24 @@
 //
 // # Commands
 //
-//	thinkey tx send --from-key FILE --to ADDR --amount N --api URL [--wait D]
+//	thinkey tx send --from-key FILE --to ADDR --amount N --api URL [--wait D [--wait-delivery] [--to-api URL]]
 //	thinkey tx get ID --api URL
 //	thinkey tx account ADDR --api URL
 //
-// send reads the sender's nonce from the API, signs a transfer (Algorithm 1
-// tran: node/actor.NewTransfer), submits it and prints its ID; with --wait
-// it polls the message until it is confirmed or rejected. Every bad input
+// A node serves the accounts of its own transaction chain. send finds the
+// sender's and the recipient's chains from the node's topology (GET
+// /v1/chains, OwnerOf) and refuses, naming the chain, a node that does not
+// run the sender's (GET /v1/status). It reads the sender's nonce, signs a
+// transfer (Algorithm 1 tran: node/actor.NewTransfer), submits it and
+// prints its ID. With --wait it polls the message until it is confirmed
+// (in a block of the sender's chain that the root chain recorded: "confirmed
+// at height H on chain C") or rejected. For a recipient on another chain
+// that is the moment the transfer becomes irrevocable (paper 5.4, Fig. 10:
+// the value is certain to arrive, as a relay message); --wait-delivery then
+// finds the relay in the block (its cause is the transfer) and polls it on
+// --to-api, a node of the recipient's chain, until that chain executed it.
+// account names the account's chain when asked of a node of another one.
+// Every bad input
 // (missing flag, unreadable or malformed key file, an address that is not 40
 // hex digits, an amount that is not a positive integer below 2^64) is an
 // error before anything is sent.

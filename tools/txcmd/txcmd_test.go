@@ -224,3 +224,65 @@ func TestSendGetAccountAgainstANode(t *testing.T) {
 }
 
 func hexAddr(a [20]byte) string { return types.Address(a).String() }
+
+// TestSendAcrossChains sends from an account of chain 1 to one of chain 2:
+// the sender's node reports it confirmed and irrevocable, and with
+// --wait-delivery the command waits until chain 2 executed the relay.
+// Reading or sending through a node of the wrong chain says which chain to
+// ask.
+func TestSendAcrossChains(t *testing.T) {
+	nw := drivertest.StartChains(t, 2, 1, 2, 1000, 12)
+	dir := t.TempDir()
+	from := txcmd.Account{Key: nw.Accounts[0].Key, Address: nw.Accounts[0].Address}
+	keyFile := writeAccount(t, dir, from, 0o600)
+	to := nw.Accounts[1].Address // on chain 2, which node 1 runs
+	out, err := execute("send", "--from-key", keyFile, "--to", hexAddr(to), "--amount", "7", "--api", nw.APIs[0],
+		"--wait", "30s", "--wait-delivery", "--to-api", nw.APIs[1])
+	if err != nil {
+		t.Fatalf("send: %v\n%s", err, out)
+	}
+	for _, want := range []string{"(chain 1) to", "(chain 2)", "confirmed at height", "on chain 1", "irrevocable", "delivered", "on chain 2"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("send output lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = execute("account", hexAddr(to), "--api", nw.APIs[1])
+	if err != nil || !strings.Contains(out, `"balance": 1007`) || !strings.Contains(out, `"chain": 2`) {
+		t.Fatalf("account: %v\n%s", err, out)
+	}
+	if _, err := execute("account", hexAddr(to), "--api", nw.APIs[0]); err == nil || !strings.Contains(err.Error(), "is on chain 2") {
+		t.Fatalf("account of chain 2 read on a node of chain 1: %v", err)
+	}
+	if _, err := execute("send", "--from-key", keyFile, "--to", hexAddr(to), "--amount", "1", "--api", nw.APIs[1]); err == nil ||
+		!strings.Contains(err.Error(), "send through a node of chain 1") {
+		t.Fatalf("send through a node of the wrong chain: %v", err)
+	}
+	if _, err := execute("send", "--from-key", keyFile, "--to", hexAddr(to), "--amount", "1", "--api", nw.APIs[0],
+		"--wait", "30s", "--wait-delivery"); err == nil || !strings.Contains(err.Error(), "--to-api") {
+		t.Fatalf("--wait-delivery without a node of the recipient's chain: %v", err)
+	}
+}
+
+func TestOwnerOf(t *testing.T) {
+	chains := []txcmd.Chain{{ID: 0, Root: true}, {ID: 1, Prefix: "0"}, {ID: 2, Prefix: "10"}, {ID: 3, Prefix: "11"}}
+	for _, c := range []struct {
+		first byte
+		want  uint32
+	}{{0x00, 1}, {0x7f, 1}, {0x80, 2}, {0xbf, 2}, {0xc0, 3}, {0xff, 3}} {
+		var a types.Address
+		a[0] = c.first
+		if got, ok := txcmd.OwnerOf(chains, a); !ok || got != c.want {
+			t.Errorf("OwnerOf(%02x...) = %d, %v; want %d", c.first, got, ok, c.want)
+		}
+	}
+	if got, ok := txcmd.OwnerOf([]txcmd.Chain{{ID: 0, Root: true}, {ID: 1}}, types.Address{9}); !ok || got != 1 {
+		t.Errorf("a single chain owns every address: %d, %v", got, ok)
+	}
+	// Chain 2 coordinates sub-chains 3 and 4.
+	sub := []txcmd.Chain{{ID: 0, Root: true}, {ID: 1, Prefix: "0"}, {ID: 2, Prefix: "1"}, {ID: 3, Prefix: "10"}, {ID: 4, Prefix: "11"}}
+	for first, want := range map[byte]uint32{0x10: 1, 0x90: 3, 0xd0: 4} {
+		if got, ok := txcmd.OwnerOf(sub, types.Address{first}); !ok || got != want {
+			t.Errorf("with sub-chains, OwnerOf(%02x...) = %d, %v; want %d", first, got, ok, want)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/thinkey/thinkey/node/driver"
 	"github.com/thinkey/thinkey/node/genesis"
 	"github.com/thinkey/thinkey/node/keys"
+	"github.com/thinkey/thinkey/node/types"
 	"github.com/thinkey/thinkey/storage"
 )
 
@@ -28,14 +29,19 @@ import (
 type Account struct {
 	Key     ed25519.PrivateKey
 	Address [20]byte
+	// Chain is the transaction chain that holds the account.
+	Chain types.ChainID
 }
 
-// Network is a running committee.
+// Network is a running network: a root chain run by every node, and
+// transaction chains.
 type Network struct {
 	Nodes    []*driver.Node
 	APIs     []string
 	Accounts []Account
 	Genesis  *genesis.Genesis
+	// Chain is the transaction chain node i runs.
+	Chain []types.ChainID
 }
 
 // Config returns the node configuration the network runs with: short
@@ -53,34 +59,62 @@ func Config(t testing.TB) config.Config {
 	return cfg
 }
 
-// Start runs a committee of size nodes with accounts funded accounts of
-// balance each, drawn from seed, and stops it when the test ends.
+// Start runs a network of size nodes, which run the root chain and one
+// transaction chain, with accounts funded accounts of balance each, drawn
+// from seed, and stops it when the test ends.
 func Start(t testing.TB, size, accounts int, balance uint64, seed uint64) *Network {
 	t.Helper()
+	return StartChains(t, 1, size, accounts, balance, seed)
+}
+
+// StartChains runs txChains transaction chains of members nodes each
+// (every node also runs the root chain); account i is on chain 1 + i mod
+// txChains.
+func StartChains(t testing.TB, txChains, members, accounts int, balance uint64, seed uint64) *Network {
+	t.Helper()
+	size := txChains * members
 	var s [32]byte
 	for i := range s {
 		s[i] = byte(seed >> (8 * (i % 8)))
 	}
 	rnd := rand.NewChaCha8(s)
-	gen := &genesis.Genesis{GenesisTimeMillis: uint64(time.Now().Add(-time.Minute).UnixMilli())}
 	nodeKeys := make([]keys.Key, size)
+	nodes := make([]genesis.Member, size)
 	for i := range nodeKeys {
 		k, err := keys.Generate(rnd)
 		if err != nil {
 			t.Fatal(err)
 		}
 		nodeKeys[i] = k
-		gen.Committee = append(gen.Committee, genesis.NewMember(k.Public(), fmt.Sprintf("127.0.0.1:%d", 1+i)))
+		nodes[i] = genesis.NewMember(k.Public(), fmt.Sprintf("127.0.0.1:%d", 1+i))
+	}
+	gen, err := genesis.NewUniform(uint64(time.Now().Add(-time.Minute).UnixMilli()), nodes, txChains, members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := gen.Topology()
+	if err != nil {
+		t.Fatal(err)
 	}
 	nw := &Network{Genesis: gen}
-	for range accounts {
-		priv, err := ed25519.GenerateKey(rnd)
-		if err != nil {
-			t.Fatal(err)
+	for i := range size {
+		nw.Chain = append(nw.Chain, types.ChainID(1+i/members))
+	}
+	for i := range accounts {
+		want := types.ChainID(1 + i%txChains)
+		for {
+			priv, err := ed25519.GenerateKey(rnd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := Account{Key: priv, Address: actor.AddressFromPublicKey(priv.Public()), Chain: want}
+			if topo.OwnerOf(a.Address) != want {
+				continue
+			}
+			nw.Accounts = append(nw.Accounts, a)
+			gen.Accounts = append(gen.Accounts, genesis.Account{Address: a.Address, Balance: balance})
+			break
 		}
-		a := Account{Key: priv, Address: actor.AddressFromPublicKey(priv.Public())}
-		nw.Accounts = append(nw.Accounts, a)
-		gen.Accounts = append(gen.Accounts, genesis.Account{Address: a.Address, Balance: balance})
 	}
 	slices.SortFunc(gen.Accounts, func(a, b genesis.Account) int { return bytes.Compare(a.Address[:], b.Address[:]) })
 	if err := gen.Validate(); err != nil {
