@@ -15,5 +15,7 @@
 // its results. Ratios between cases that must be compared (batch against
 // one-by-one, SIMD against portable) are measured in the same run and recorded
 // as [Comparison] values, because the machines we run on are noisy and only
-// ratios taken side by side are meaningful.
+// ratios taken side by side are meaningful. Stages that simulate (consensus,
+// shard) also report figures in virtual time as custom metrics, which a
+// Comparison compares when it names the metric (Comparison.Metric).
 package bench

@@ -38,6 +38,9 @@ type Comparison struct {
 	Numerator   string  `json:"numerator"`   // FullName of the case measured
 	Denominator string  `json:"denominator"` // FullName of the reference case
 	Scale       float64 `json:"scale"`       // numerator ns/op is divided by Scale before the ratio (per-item normalisation); 0 means 1
+	// Metric, when set, compares that custom metric of the two cases
+	// (Result.Extra, such as a simulated throughput) instead of ns/op.
+	Metric string `json:"metric,omitempty"`
 	// Target is the bound the ratio must meet. AtMost says whether the ratio
 	// must be <= Target (a cost) or >= Target (a speedup).
 	Target float64 `json:"target"`
@@ -235,14 +238,18 @@ func compare(cmps []Comparison, results []Result) []Comparison {
 	for _, c := range cmps {
 		num, ok1 := byName[c.Numerator]
 		den, ok2 := byName[c.Denominator]
-		if !ok1 || !ok2 || den.NsPerOp == 0 {
+		numV, denV := num.NsPerOp, den.NsPerOp
+		if c.Metric != "" {
+			numV, denV = num.Extra[c.Metric], den.Extra[c.Metric]
+		}
+		if !ok1 || !ok2 || denV == 0 {
 			continue
 		}
 		scale := c.Scale
 		if scale == 0 {
 			scale = 1
 		}
-		c.Ratio = num.NsPerOp / scale / den.NsPerOp
+		c.Ratio = numV / scale / denV
 		if c.AtMost {
 			c.Met = c.Ratio <= c.Target
 		} else {

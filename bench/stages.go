@@ -12,12 +12,13 @@ var stages = []func(Config) []Case{
 	netqCases,
 	execCases,
 	consensusCases,
+	shardCases,
 }
 
 // comparisons lists the ratios the report states, from every stage.
 func comparisons(cfg Config) []Comparison {
 	var out []Comparison
-	for _, f := range []func(Config) []Comparison{blsComparisons, ed25519Comparisons, sha256Comparisons, merkleComparisons, execComparisons, consensusComparisons} {
+	for _, f := range []func(Config) []Comparison{blsComparisons, ed25519Comparisons, sha256Comparisons, merkleComparisons, execComparisons, consensusComparisons, shardComparisons} {
 		out = append(out, f(cfg)...)
 	}
 	return out

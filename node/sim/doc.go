@@ -2,8 +2,9 @@
 // nodes' pure cores in one process on virtual time, over a simulated network
 // with injected faults, reproducibly from a seed.
 //
-// The simulation tests of the cores (consensus first), the `thinkey sim`
-// command (tools/simulate) and the consensus bench stage drive it. Its
+// The simulation tests of the cores (consensus first, then whole sharded
+// networks), the `thinkey sim` command (tools/simulate) and the consensus
+// and shard bench stages drive it. Its
 // engine knows nothing of consensus: a node is a NodeHandler that
 // receives opaque payloads, timer firings,
 // crashes and restarts, and answers by calling back into the World (Send,
@@ -171,6 +172,173 @@
 //	+------+-------------+--------------+--------------------+-----
 //	                      `-- count times, consecutive heights --'
 //
+// # Sharded networks
+//
+// ShardedNetwork runs a whole multi-chain network (paper 3.2, 4.3) on one
+// World: a root committee (RootMembers) deciding recorder blocks
+// (node/rootchain) that record the decisions of the chains below it, one
+// committee (Members) per transaction chain deciding blocks of real
+// Ed25519-signed payments (node/exec, node/actor), one committee per
+// coordinator chain recording its sub-chains (chains.Topology
+// WithSubChains), and one load client per transaction chain. Nodes are
+// numbered committee by committee in chain ID order, the root first, then
+// the clients in chain order; ShardFaultPlan relies on that layout.
+//
+// Every member is a NodeHandler around a consensus.Core driven through
+// consensus.Apply exactly as a ConsensusCluster member is (persist, then
+// send, then commit, verification and block requests, then timers; block
+// sync 0x30/0x31 for members more than a height behind; the stand-in
+// signature scheme charged at BLS costs; CheckInvariants after every event
+// when asked). Two habits of the node driver are copied because real
+// blocks are large: a Decision broadcast (it carries the whole block) is
+// deferred 500 ms and then sent only to members that have not shown a later
+// height, and a leader whose mempool holds a full block builds at once
+// instead of waiting for BlockInterval.
+//
+// A transaction-chain member keeps a mempool of client messages
+// (node/mempool), a relay Inbox and Pending (node/relay), and a view of
+// every recorder chain above its own. Its leader builds with exec.Execute
+// over Inbox.Ready's relay inputs, then the mempool's messages; members
+// check with exec.Verify whose Env.Relays is a relay.Verifier over the
+// member's recorder views (Anchors) and its chain's committed consumed set
+// (Consumed). When a relay's source is not confirmed on the member's view
+// yet (relay.ErrNotConfirmed), the check is parked, not refused: it is
+// retried each time a view advances (and the member asks the recorder for
+// decisions at once) and refused only after a round timeout. Persist
+// applies a committed block's write set and adds its relay inputs to the
+// consumed set in the same write as the decision, so a restart keeps both
+// (a block the member did not check, committed by sync or after a
+// restart, is re-executed with its relays trusted, the certificate
+// vouching for them). Commit then updates the mempool, forgets the
+// consumed relays from the inbox and acknowledges them to the members that
+// sent them, sends the Record {header, certificate} of the height to a
+// member of the recorder's committee (again, to another member, while the
+// recorder has not recorded it a second after the commit), and tells the
+// chain's client the next nonce of the senders (two members a height).
+// Once the member's recorder view records a block with outer relays, its
+// packages (relay.Outbox, lifted with relay.LiftPackage for a destination
+// that does not follow that recorder) go to Pending, which re-sends
+// unacknowledged ones after 2 s, doubling to 8 s; member i sends to member
+// i mod n of the destination, in batches paced to RelayBandwidth (a
+// quarter of the uplink by default) so that relay floods do not queue
+// consensus messages behind them. A destination member adds packages to
+// its inbox, and acknowledges at once those its chain already consumed.
+// After a restart every relay of the member's history is pending again.
+//
+// A recorder member (root or coordinator) keeps the records children send
+// it; its leader builds with rootchain.Execute, members check with
+// rootchain.Verify, both over a rootchain.Committees of the stand-in keys;
+// every commit is pushed to the nodes that follow the chain (follower j by
+// member j mod n). A follower checks a pushed decision's certificate
+// (consensus.CheckDecisionCertificate and the aggregate), applies its block
+// with rootchain.Apply and indexes the recorded headers: that index is its
+// relay.Anchors. A gap, or half a second without progress, makes it ask a
+// recorder member for the decisions it lacks.
+//
+// Between sibling sub-chains of a coordinator the destination follows the
+// coordinator, so a relay with no lift is confirmed as soon as the
+// coordinator records its block (the faster parent-digest path); a relay
+// across branches carries one lift to the root.
+//
+// A client holds its chain's funded accounts and signs transfers (real
+// Ed25519): Load.Rate a second, each to an account of its chain or, with
+// probability Load.Cross, of another chain drawn uniformly. An account has
+// at most Load.Window transfers in flight with consecutive nonces; a nonce
+// notice confirms them, and one still unconfirmed after
+// Load.ResubmitAfter is sent again with the account's others to the next
+// member, so a lost message never wedges an account. Submit hands a
+// scripted message to the client of its sender's chain.
+//
+// # Sharded networks: wire payloads
+//
+// Besides consensus messages (0x10..0x14), block sync (0x30, 0x31) and the
+// encodings of node/rootchain (Record, 0x20) and node/relay (Batch, 0x23;
+// Ack, 0x24), which travel as they are, members and clients exchange
+// these payloads, told apart by their first byte; integers big-endian:
+//
+//	follow decisions, recorder member -> follower (push, or answer):
+//	+------+-------------+-------------+--------------+--------------------+-----
+//	| 0x32 | chain (4 B) | count (4 B) | length (4 B) | Decision encoding  | ...
+//	+------+-------------+-------------+--------------+--------------------+-----
+//	                                    `-- count times (at most 256), heights in order
+//
+//	follow request, follower -> recorder member, 13 bytes:
+//	+------+-------------+--------------+
+//	| 0x33 | chain (4 B) | height (8 B) |   the first height the sender lacks
+//	+------+-------------+--------------+
+//
+//	submit, client -> member:
+//	+------+-------------+--------------+--------------------+-----
+//	| 0x40 | count (4 B) | length (4 B) | Message encoding   | ...
+//	+------+-------------+--------------+--------------------+-----
+//	                      `-- count times (at most 16384)
+//
+//	nonces, member -> client:
+//	+------+-------------+------------------+--------------------+-----
+//	| 0x41 | count (4 B) | address (20 B)   | next nonce (8 B)   | ...
+//	+------+-------------+------------------+--------------------+-----
+//
+// The decoders refuse, with node/codec's sentinels, a wrong tag, counts or
+// lengths over their bounds, truncation and trailing bytes; what decodes
+// encodes back to the same bytes (FuzzShardWire).
+//
+// # Sharded networks: checkers
+//
+// The observer sees every member's commits and keeps every chain's
+// canonical history (the first commit of each height). On every seed:
+//
+//   - agreement: per chain, root and coordinators included, every member
+//     commits the first value of each height with the same block body,
+//     under a decision certificate of the chain's committee that verifies;
+//     and every follower's view of a recorder chain holds the headers that
+//     chain decided;
+//   - records: every record of a root or coordinator block is the header
+//     its chain decided at that height;
+//   - value conservation, after every root block and at the end: the sum
+//     of all balances over all chains plus the value of the relays
+//     produced by decided blocks and not yet consumed by a decided block of
+//     their destination equals the genesis total;
+//   - exactly-once: no decided block consumes a relay that no decided block
+//     produced, or one already consumed by any block of its destination;
+//     no member's durable consumed set ever takes an ID twice, across its
+//     restarts; a sibling relay is never consumed before the coordinator
+//     recorded its block;
+//   - liveness (RunShard): once the faults heal (and the load stops), every
+//     chain must commit ShardTargets.LivenessHeights more heights, every
+//     relay produced must be consumed and every client transfer confirmed
+//     within ShardLivenessWindow.
+//
+// TestShardSwarm runs swarm seeds of 2, 4 and 8 chains, with half of the
+// transfers cross-chain and crashes (at most f per committee), partitions,
+// link cuts, clogs, loss, duplication and reordering, all healed by
+// HealBy; TestShardSoak (-soak or THINKEY_SOAK=1) runs some 1,500 seeds.
+//
+// # Sharded networks: cost model
+//
+// Throughput is measured in virtual time, so a seed's figures are the same
+// on every machine. Besides consensus (CPUCosts), a member is charged
+// (ShardCosts, defaults from docs/PERFORMANCE.md, profile "ci-2c"):
+//
+//	work                                  charge
+//	a message admitted to the mempool     Ed25519PerSignature 14 µs (ed25519, batch of 256)
+//	building a block (leader)             14 µs per external input offered, 3.2 µs per
+//	                                      message processed (input or inter-relay; exec:
+//	                                      21.97 ms per 1,000 payments less signatures and
+//	                                      root), 0.3 µs per account for the state root
+//	checking a block (member)             BlockCheck, then the same with 1.8 µs per message
+//	                                      (exec: 19.08 ms per 1,000 payments)
+//	a relay proof (input, inbox, outbox)  RelayProof 2 µs (header hash and a 1.5 µs Merkle
+//	                                      path), RelayLift 1.5 µs per lift
+//	a commit                              Persist 0.25 ms plus PersistPerWrite 2 µs per
+//	                                      account or record written (pebble)
+//	a record (recorder)                   RecordCheck 2 µs, and its certificate as a BLS
+//	                                      certificate check: Verify 0.9 ms + 1 µs per signer
+//	a followed recorder decision          its certificate (as above) + 2 µs per record
+//
+// A parked block check retried after the view advanced is charged its
+// relay proofs only. Clients are outside the model: they are never
+// crashed and charge nothing.
+//
 // # Replaying a seed
 //
 // A simulation test takes a -seed flag that runs only that seed; every
@@ -181,5 +349,7 @@
 //
 // Setting WorldConfig.Trace to a writer prints every event of the replay
 // (-simtrace in the tests). `thinkey sim --seed N` runs a consensus seed
-// from the command line.
+// from the command line, and `thinkey sim --chains C --seed N --faults
+// swarm --heal-by 6s --liveness-heights 2` a seed of TestShardSwarm (the
+// sweep prints that command with every failure).
 package sim

@@ -38,6 +38,13 @@ type options struct {
 	trace           string
 	profile         string
 	blockInterval   time.Duration
+
+	// A sharded network (--chains above 0) instead of one committee.
+	chains   int
+	cross    float64
+	txRate   int
+	accounts int
+	duration time.Duration
 }
 
 // Command returns the `thinkey sim` command.
@@ -53,16 +60,33 @@ stand-in signatures (--signer). Every run is checked for agreement, validity,
 equivocation evidence, honest double votes and the cores' invariants, and after
 the faults heal every honest member must decide --liveness-heights more heights
 within the liveness bound. It prints a summary and exits non-zero, with the
-command that replays the seed, when a check fails.`,
+command that replays the seed, when a check fails.
+
+With --chains N it runs a sharded network instead: a root committee recording
+the blocks of N transaction chains, each decided by its own committee of
+--members over real signed payments, --tx-rate transfers per virtual second
+offered per chain, a share --cross of them to accounts of other chains (relays
+with Merkle proofs checked against the root chain). Every run is checked for
+agreement on every chain, root records equal to the chains' decided headers,
+value conservation (balances plus relays in flight) after every root block and
+exactly-once relays, and after the load stops (at --heal-by with --faults
+swarm, else after --duration) every relay must be consumed and every transfer
+confirmed. It prints per-chain throughput and relays.`,
 		Example: `  thinkey sim --seed 7 --members 16 --heights 20
   thinkey sim --seed 42 --members 7 --faults swarm --byzantine equivocating-leader,delay
   thinkey sim --seeds 1..200 --members 4 --faults swarm --byzantine random
-  thinkey sim --seed 3 --signer bls --trace trace.txt`,
+  thinkey sim --seed 3 --signer bls --trace trace.txt
+  thinkey sim --chains 4 --seed 7 --faults swarm --heal-by 6s
+  thinkey sim --chains 8 --cross 1 --tx-rate 200 --accounts 500 --duration 10s
+  thinkey sim --chains 2 --seeds 1..50 --faults swarm --heal-by 6s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			seeds, err := o.validate(cmd.Flags().Changed("seed"))
+			seeds, err := o.validate(cmd.Flags().Changed)
 			if err != nil {
 				return err
+			}
+			if o.chains > 0 {
+				return o.runShard(cmd.OutOrStdout(), cmd.ErrOrStderr(), seeds)
 			}
 			return o.run(cmd.OutOrStdout(), cmd.ErrOrStderr(), seeds)
 		},
@@ -80,7 +104,12 @@ command that replays the seed, when a check fails.`,
 	f.StringVar(&o.signer, "signer", "standin", "signatures: standin (fast, charged at BLS costs) or bls (real)")
 	f.StringVar(&o.trace, "trace", "", "write every simulator event to this file (one seed only)")
 	f.StringVar(&o.profile, "profile", "", "take the virtual CPU costs from this `thinkey bench --out` report")
-	f.DurationVar(&o.blockInterval, "block-interval", 0, "least virtual time between a commit and the next block a leader proposes")
+	f.DurationVar(&o.blockInterval, "block-interval", 0, "least virtual time between a commit and the next block a leader proposes (sharded: 0 keeps node/sim's default)")
+	f.IntVar(&o.chains, "chains", 0, "run a sharded network of this many transaction chains (0: one committee)")
+	f.Float64Var(&o.cross, "cross", 0.5, "sharded: share of transfers to an account of another chain, 0 to 1")
+	f.IntVar(&o.txRate, "tx-rate", sim.DefaultShardConfig(1).Load.Rate, "sharded: transfers per virtual second offered per chain")
+	f.IntVar(&o.accounts, "accounts", sim.DefaultShardConfig(1).Load.AccountsPerChain, "sharded: funded accounts per chain")
+	f.DurationVar(&o.duration, "duration", 0, "sharded: virtual time of load before the drain (0: --heal-by with --faults swarm, else 10s)")
 	return cmd
 }
 
@@ -92,15 +121,16 @@ func kindNames() string {
 	return strings.Join(names, ", ")
 }
 
-// validate checks every flag and returns the seeds to run.
-func (o *options) validate(seedSet bool) ([]uint64, error) {
+// validate checks every flag (changed says which were given) and returns
+// the seeds to run.
+func (o *options) validate(changed func(string) bool) ([]uint64, error) {
 	var errs []error
 	bad := func(flag, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("--%s: "+format, append([]any{flag}, args...)...))
 	}
 	seeds := []uint64{o.seed}
 	if o.seeds != "" {
-		if seedSet {
+		if changed("seed") {
 			bad("seeds", "give --seed or --seeds, not both")
 		}
 		first, last, err := parseRange(o.seeds)
@@ -150,8 +180,15 @@ func (o *options) validate(seedSet bool) ([]uint64, error) {
 	if o.trace != "" && len(seeds) > 1 {
 		bad("trace", "traces one seed only, not a range")
 	}
+	errs = append(errs, o.validateShard(changed)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if o.chains > 0 {
+		if _, _, err := o.shardConfig(seeds[0], sim.DefaultCPUCosts()); err != nil {
+			return nil, err
+		}
+		return seeds, nil
 	}
 	// The config as a whole (timeouts against the block interval, ...).
 	if _, _, err := o.config(seeds[0], sim.DefaultCPUCosts()); err != nil {

@@ -16,6 +16,17 @@
 //     its liveness bound, and prints the command that replays the seed.
 //   - Bad flags are refused before anything runs, each problem named.
 //
+// With --chains N it runs a sharded network instead (node/sim's
+// ShardedNetwork): a root committee and N transaction chains of real signed
+// payments, --tx-rate transfers per virtual second per chain of which a
+// share --cross goes to other chains, checked for agreement on every chain,
+// root records equal to the chains' decided headers, value conservation and
+// exactly-once relays, and, once the load stops and the faults heal, every
+// relay consumed and every transfer confirmed. It prints per-chain heights,
+// transfers, relays and throughput. With its defaults and --faults swarm a
+// seed is the one of node/sim's TestShardSwarm (same trace hash), so the
+// replay a failing sweep prints runs here.
+//
 // Costs: by default the virtual CPU charged for signatures and storage is
 // node/sim's DefaultCPUCosts (the figures of docs/PERFORMANCE.md);
 // --profile takes them from a `thinkey bench --out` report instead
