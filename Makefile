@@ -50,10 +50,12 @@ vet:
 unit:
 	$(GO) test -race -timeout 15m $(PKGS)
 
-# The long simulation sweep: thousands of consensus seeds with Byzantine
-# members and swarm faults (a failing seed prints its replay command).
+# The long simulation sweeps: thousands of consensus seeds with Byzantine
+# members and swarm faults, and 1,550 sharded-network seeds (2, 4 and 8
+# chains, cross-chain transfers, faults); a failing seed prints its replay
+# command.
 soak:
-	THINKEY_SOAK=1 $(GO) test -timeout 60m -run '^TestConsensusSoak$$' -v ./node/sim
+	THINKEY_SOAK=1 $(GO) test -timeout 60m -run '^(TestConsensusSoak|TestShardSoak)$$' -v ./node/sim
 
 # Each fuzz target for a short while (longer: FUZZTIME=10m make fuzz-short).
 FUZZTIME ?= 20s
