@@ -31,9 +31,66 @@
 //   - A path that is not clean (a double slash, "." or "..") is redirected
 //     with 307 to its clean form.
 //   - Every error is a JSON object {"error": text, "code": code} with a
-//     4xx or 5xx status. Clients branch on code (table below), never on
-//     the text. The API itself answers 5xx only when the node fails
-//     (500 internal, 503 unavailable).
+//     4xx or 5xx status (a wrong_chain error adds "chain", below).
+//     Clients branch on code (table below), never on the text. The API
+//     itself answers 5xx only when the node fails (500 internal, 503
+//     unavailable).
+//
+// # Chains and nodes
+//
+// A network runs a root chain (0), which records the digests of its
+// children's blocks, and transaction chains, which hold the accounts: each
+// owns the addresses that start with its prefix. Deeper sharding adds
+// coordinator chains: a coordinator owns a prefix, holds no accounts and
+// records the digests of its sub-chains (transaction chains with longer
+// prefixes); the root records the coordinator's. A chain's recorder (its
+// "parent") is the root for a top-level chain and the coordinator for a
+// sub-chain. GET /v1/chains lists them all, with "kind", "parent" and
+// "prefix".
+//
+// Every node runs the root chain and at most one transaction chain (and
+// the coordinator of that chain, for a sub-chain): "served" in GET
+// /v1/chains. A node answers for the accounts, senders, messages and
+// blocks of the chains it serves. Asked about an account, a sender or a
+// block of a chain it does not serve, it answers 421 Misdirected Request
+// with code wrong_chain, "chain" (the chain that holds it) and an error
+// text naming the genesis nodes of that chain (with their QUIC addresses:
+// the genesis lists no API addresses). The client asks a node of that
+// chain instead: one whose GET /v1/chains marks the chain served.
+//
+//	GET /v1/accounts/1574cf0b9c8942171e4c1e1a5e7712d70d19c595     (on a node of chain 1)
+//	421 {"error": "account 1574...c595 is on chain 2: chain not run by this node; ask a node of chain 2:
+//	     genesis nodes 2 at 10.0.0.3:7600, 3 at 10.0.0.4:7600 (QUIC addresses)", "code": "wrong_chain", "chain": 2}
+//
+// # Confirmation and delivery
+//
+// A message of a transaction chain is "included" once a committed block of
+// its chain holds it, and "confirmed" once that block is also recorded by
+// the chain's recorder, as committed on the node answering: the root chain
+// for a top-level chain, the coordinator for a sub-chain (paper 4.3; a
+// root block is confirmed when committed). A confirmed message is final:
+// every chain relies on the recorded block. For a transfer to an account
+// of another chain, confirmed means irrevocable (paper 5.4, Fig. 10): its
+// execution debited the sender and produced an outer-relay message,
+// listed in the block's outer_relay with the transfer's ID as its cause
+// (none if the transfer had no effect, for want of balance), that carries
+// the value to the recipient's chain, which executes it exactly once.
+// Delivery is that execution: the relay's ID becomes included, then
+// confirmed, on the recipient's chain, asked of a node of that chain (GET
+// /v1/messages/{relay id}); the recipient's balance shows the value from
+// then on. A transfer within one chain is delivered when it is included.
+//
+// To follow a transfer T from a node S of the sender's chain to a node D of
+// the recipient's:
+//
+//	GET S/v1/messages/T                      until "confirmed": chain c, height h
+//	GET S/v1/chains/c/blocks/h               the outer_relay entry whose cause is T: relay R
+//	GET D/v1/messages/R                      until "included" (delivered) or "confirmed"
+//
+// GET /v1/chains gives each chain's confirmed_height, so a client
+// following many messages can read blocks as they commit and count a block
+// confirmed once its height is at most confirmed_height, without asking
+// for each message.
 //
 // # POST /v1/messages
 //
@@ -89,7 +146,8 @@
 //	{"id": "dbba0f46...8cda", "accepted": true, "chain": 1}
 //
 // and when refused, 422 (the message is at fault), 429 (pool_full,
-// sender_full: retry after a block) or 503 (nonce_unavailable: retry):
+// sender_full: retry after a block), 421 (wrong_chain: send it to a node
+// of the sender's chain) or 503 (nonce_unavailable: retry):
 //
 //	{"id": "dbba0f46...8cda", "accepted": false, "chain": 1,
 //	 "error": "nonce too low: nonce 0, account 9e15...fce4 is at 1", "code": "nonce_too_low"}
@@ -104,17 +162,28 @@
 // The refusal codes are the mempool's (node/mempool.Reason): invalid,
 // small_order_key, sender_mismatch, bad_signature, duplicate,
 // nonce_too_low, nonce_gap, nonce_conflict, sender_full, pool_full,
-// nonce_unavailable; or rejected for a refusal of another origin (no
-// chain served for the sender, say).
+// nonce_unavailable; wrong_chain when the sender's account is on a chain
+// this node does not run (421 for a single message; "chain" is the
+// sender's chain, and the error names its nodes: submit there); or
+// rejected for a refusal of another origin.
+//
+//	{"id": "dbba0f46...8cda", "accepted": false, "chain": 2,
+//	 "error": "sender 9e15...fce4 is on chain 2: chain not run by this node; ask a node of chain 2: genesis nodes ...",
+//	 "code": "wrong_chain"}
 //
 // # GET /v1/messages/{id}
 //
-// The state of a message: pending (in a mempool), included (in a decided
-// block), confirmed (included, and the block's digest is on the root
-// chain), or rejected (admitted, then dropped: its nonce was consumed by
-// another message, or execution refused it; reason says why). chain,
-// height and block_hash appear for included and confirmed only. 404 when
-// the node knows nothing of the ID.
+// The state of a message: pending (in a mempool), included (in a
+// committed block of its chain), confirmed (included, and the block is
+// recorded by the chain's recorder: see Confirmation and delivery), or
+// rejected (admitted, then dropped: its nonce was consumed by another
+// message, or execution refused it; reason says why). chain, height and
+// block_hash appear for included and confirmed only. A node knows the
+// messages of the transaction chain it runs: the external messages of its
+// senders and the relays its chain executed (a relay's state is its
+// delivery). 404 when the node knows nothing of the ID (it may be a
+// message of another chain); 421 wrong_chain (without "chain") from a
+// node that runs no transaction chain.
 //
 //	GET /v1/messages/1f9f6bcc3167641a259bd23ffb5faea087ac31e5aaa28b156b0c4e8c32a29a34
 //	200 {"id": "1f9f6bcc...9a34", "state": "confirmed", "chain": 1, "height": 7,
@@ -127,7 +196,8 @@
 // An account as of the latest committed block of the chain that owns it:
 // balance, nonce (the nonce its next external message must carry), the
 // SHA-256 of its code (zero without code), and the block height and state
-// root it was read at. 404 if it does not exist. With ?proof=1 (or
+// root it was read at. 404 if it does not exist; 421 wrong_chain, with
+// "chain", when the node does not run the account's chain. With ?proof=1 (or
 // proof=true) the answer carries a proof against state_root; scheme says
 // how to check it. For "merkle-sha256/v1": leaf is the account's
 // canonical encoding (node/actor), its Merkle leaf hash with siblings
@@ -142,25 +212,39 @@
 //
 // # GET /v1/chains
 //
-// The chains the node knows, by increasing ID: whether it is the root
-// chain, the address prefix it owns as binary digits ("" for the root
-// chain, "01" for addresses whose first two bits are 0 then 1), the
-// latest block the node holds (height, head_hash, state_root), the
-// committee epoch, and the messages pending in this node's mempool for it.
+// Every chain of the network, by increasing ID: its kind ("root",
+// "coordinator" or "transaction"), parent (the chain that records its
+// digests; the root's is 0, itself), whether this node runs it (served),
+// whether it is the root chain (root, the same as kind "root"), the
+// address prefix it owns as binary digits ("" for the root chain, "01"
+// for addresses whose first two bits are 0 then 1; an account is on the
+// transaction chain whose prefix starts its address), the latest block
+// (height, head_hash, state_root: for a served chain the node's committed
+// head, for another the latest its recorders recorded, zero if it follows
+// none of them), confirmed_height (the highest height its recorder has
+// recorded on this node: messages of blocks up to it are confirmed; for
+// the root chain its head), the committee epoch, and the messages pending
+// in this node's mempool for it.
 //
 //	200 {"chains": [
-//	  {"id": 0, "root": true, "prefix": "", "height": 40, "head_hash": "...", "state_root": "...", "epoch": 2, "pending": 0},
-//	  {"id": 1, "root": false, "prefix": "01", "height": 7, "head_hash": "bb00...", "state_root": "...", "epoch": 2, "pending": 1}]}
+//	  {"id": 0, "kind": "root", "parent": 0, "served": true, "root": true, "prefix": "", "height": 40,
+//	   "head_hash": "...", "state_root": "...", "confirmed_height": 40, "epoch": 2, "pending": 0},
+//	  {"id": 1, "kind": "transaction", "parent": 0, "served": true, "root": false, "prefix": "0", "height": 7,
+//	   "head_hash": "bb00...", "state_root": "...", "confirmed_height": 6, "epoch": 2, "pending": 1},
+//	  {"id": 2, "kind": "transaction", "parent": 0, "served": false, "root": false, "prefix": "1", "height": 5,
+//	   "head_hash": "...", "state_root": "...", "confirmed_height": 5, "epoch": 2, "pending": 0}]}
 //
 // # GET /v1/chains/{chain}/blocks/{block}
 //
-// A stored block of a chain. {chain} is a decimal chain ID; {block} is a
-// decimal height or a 64-digit block hash (no height has 64 digits). The
-// answer has the header fields, whether the block is confirmed on the
-// root chain, the committee's confirm certificate when the node has it
-// (signers as member indices), and the body's three message lists (paper
-// 5.3), each message as in the fields form plus its id. 404 for an unknown
-// chain or block.
+// A stored block of a chain the node runs. {chain} is a decimal chain ID;
+// {block} is a decimal height or a 64-digit block hash (no height has 64
+// digits). The answer has the header fields, whether the block is
+// confirmed (recorded by its chain's recorder on this node; root blocks
+// once committed), the committee's confirm certificate when the node has
+// it (signers as member indices), and the body's three message lists
+// (paper 5.3), each message as in the fields form plus its id. 404 for an
+// unknown chain or block; 421 wrong_chain, with "chain", for a chain of
+// the network this node does not run.
 //
 //	GET /v1/chains/1/blocks/7
 //	200 {"hash": "bb00...", "confirmed": true,
@@ -270,6 +354,8 @@
 //	                                (light routes: path height is not a decimal height)
 //	400     bad_query               malformed query string, or proof not 1, true, 0 or false
 //	404     not_found               no such route, message, account, chain or block
+//	421     wrong_chain             the account, sender or block is on a chain this node does not run:
+//	                                ask a node of "chain" (the error names its nodes)
 //	405     method_not_allowed      the path exists for other methods (listed in Allow)
 //	413     body_too_large          body over api.max_body_bytes
 //	415     unsupported_media_type  Content-Type other than application/json

@@ -25,6 +25,7 @@ const (
 	CodeBadBlock             = "bad_block"              // 400: path block is neither a height nor a hash
 	CodeBadQuery             = "bad_query"              // 400: malformed query string or parameter value
 	CodeNotFound             = "not_found"              // 404: no such route or object
+	CodeWrongChain           = "wrong_chain"            // 421: the object is on a chain this node does not run
 	CodeMethodNotAllowed     = "method_not_allowed"     // 405: the route exists for other methods (see Allow)
 	CodeBodyTooLarge         = "body_too_large"         // 413: body over api.max_body_bytes
 	CodeUnsupportedMediaType = "unsupported_media_type" // 415: Content-Type other than application/json
@@ -42,6 +43,8 @@ type requestError struct {
 	status int
 	code   string
 	msg    string
+	// chain is the chain to ask instead, for wrong_chain.
+	chain *uint32
 }
 
 func (e *requestError) Error() string { return e.msg }
@@ -53,6 +56,8 @@ func badRequest(code, format string, args ...any) *requestError {
 // nodeError maps an error returned by the Node.
 func nodeError(err error) *requestError {
 	switch {
+	case errors.Is(err, ErrWrongChain):
+		return &requestError{status: http.StatusMisdirectedRequest, code: CodeWrongChain, msg: err.Error(), chain: wrongChain(err)}
 	case errors.Is(err, ErrNotFound):
 		return &requestError{status: http.StatusNotFound, code: CodeNotFound, msg: err.Error()}
 	case errors.Is(err, ErrUnavailable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -62,20 +67,36 @@ func nodeError(err error) *requestError {
 	}
 }
 
+// wrongChain returns the chain a WrongChainError names, nil for a bare
+// ErrWrongChain.
+func wrongChain(err error) *uint32 {
+	var wc *WrongChainError
+	if !errors.As(err, &wc) {
+		return nil
+	}
+	c := uint32(wc.Chain)
+	return &c
+}
+
 // rejectionCode names a refused submission.
 func rejectionCode(err error) string {
 	if r := mempool.Reason(err); r != mempool.ReasonOther {
 		return r
 	}
+	if errors.Is(err, ErrWrongChain) {
+		return CodeWrongChain
+	}
 	return CodeRejected
 }
 
-// rejectionStatus is the HTTP status of a refused single submission: 429
-// when retrying later can succeed because the pool is full, 503 when the
-// node could not check the message, 422 when the message itself is at
-// fault.
+// rejectionStatus is the HTTP status of a refused single submission: 421
+// when the sender's chain is not this node's, 429 when retrying later can
+// succeed because the pool is full, 503 when the node could not check the
+// message, 422 when the message itself is at fault.
 func rejectionStatus(err error) int {
 	switch {
+	case errors.Is(err, ErrWrongChain):
+		return http.StatusMisdirectedRequest
 	case errors.Is(err, mempool.ErrPoolFull), errors.Is(err, mempool.ErrSenderFull):
 		return http.StatusTooManyRequests
 	case errors.Is(err, mempool.ErrNonceUnavailable), errors.Is(err, ErrUnavailable):

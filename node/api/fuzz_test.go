@@ -22,8 +22,11 @@ func FuzzHandler(f *testing.F) {
 	fx := newFixture()
 	// Refuse some messages so that rejection paths run too.
 	fx.node.verdict = func(m *types.Message) error {
-		if m.Nonce%2 == 1 {
+		switch {
+		case m.Nonce%2 == 1:
 			return fmt.Errorf("%w: odd", mempool.ErrBadSignature)
+		case m.Nonce%4 == 2:
+			return &WrongChainError{Chain: 2, Err: errors.New("sender on chain 2")}
 		}
 		return nil
 	}
@@ -38,6 +41,8 @@ func FuzzHandler(f *testing.F) {
 		{"GET", "/v1/accounts/" + fx.account.Address.String() + "?proof=1", "", ""},
 		{"GET", "/v1/chains", "", ""},
 		{"GET", "/v1/chains/1/blocks/7", "", ""},
+		{"GET", "/v1/chains/2/blocks/1", "", ""},
+		{"GET", "/v1/accounts/" + fx.elsewhere.String(), "", ""},
 		{"GET", "/v1/light/chains/1/blocks/7", "", ""},
 		{"GET", "/v1/light/accounts/" + fx.account.Address.String(), "", ""},
 		{"GET", "/v1/light/relays/" + fx.outer.ID().String(), "", ""},

@@ -19,6 +19,7 @@ import (
 	"github.com/thinkey/thinkey/crypto/ed25519"
 	"github.com/thinkey/thinkey/crypto/merkle"
 	"github.com/thinkey/thinkey/node/actor"
+	"github.com/thinkey/thinkey/node/chains"
 	"github.com/thinkey/thinkey/node/config"
 	"github.com/thinkey/thinkey/node/light"
 	"github.com/thinkey/thinkey/node/relay"
@@ -38,8 +39,10 @@ type fakeNode struct {
 	// panicMsg makes every method panic with it.
 	panicMsg string
 
-	statuses  map[types.Hash]MessageStatus
-	accounts  map[types.Address]AccountView
+	statuses map[types.Hash]MessageStatus
+	accounts map[types.Address]AccountView
+	// elsewhere are accounts of chains the node does not run.
+	elsewhere map[types.Address]types.ChainID
 	chains    []ChainInfo
 	blocks    map[types.ChainID][]BlockView
 	status    StatusView
@@ -99,6 +102,9 @@ func (f *fakeNode) Account(_ context.Context, addr types.Address, withProof bool
 	f.mu.Lock()
 	f.lastProof = withProof
 	f.mu.Unlock()
+	if c, ok := f.elsewhere[addr]; ok {
+		return AccountView{}, &WrongChainError{Chain: c, Err: fmt.Errorf("account %v: it is on chain %d, run by the nodes at 10.0.0.3:7600", addr, c)}
+	}
 	a, ok := f.accounts[addr]
 	if !ok {
 		return a, fmt.Errorf("account %v: %w", addr, ErrNotFound)
@@ -121,6 +127,11 @@ func (f *fakeNode) Block(_ context.Context, chain types.ChainID, ref BlockRef) (
 	f.mu.Lock()
 	f.lastRef = ref
 	f.mu.Unlock()
+	for _, c := range f.chains {
+		if c.ID == chain && !c.Served {
+			return BlockView{}, &WrongChainError{Chain: chain, Err: fmt.Errorf("chain %d is not run by this node", chain)}
+		}
+	}
 	for _, b := range f.blocks[chain] {
 		if (ref.ByHash && b.Hash == ref.Hash) || (!ref.ByHash && b.Header.Height == ref.Height) {
 			return b, nil
@@ -184,10 +195,12 @@ func testKey(i int) ed25519.PrivateKey {
 
 // fixture is the data the fake node serves in the tests.
 type fixture struct {
-	node      *fakeNode
-	msg       types.Message // a signed transfer, pending
-	included  types.Message
-	account   AccountView
+	node     *fakeNode
+	msg      types.Message // a signed transfer, pending
+	included types.Message
+	account  AccountView
+	// elsewhere is an account of chain 2, which the node does not run.
+	elsewhere types.Address
 	block     BlockView
 	blockHash types.Hash
 	// Light proofs of block 7 of chain 1 (lifted to root block 40), of
@@ -256,10 +269,13 @@ func newFixture() *fixture {
 				msg.ID():      {State: StatePending},
 				included.ID(): {State: StateConfirmed, Chain: 1, Height: 7, BlockHash: block.Hash},
 			},
-			accounts: map[types.Address]AccountView{addr: account},
+			accounts:  map[types.Address]AccountView{addr: account},
+			elsewhere: map[types.Address]types.ChainID{{0xc0}: 2},
 			chains: []ChainInfo{
-				{ID: 0, Root: true, Height: 40, Epoch: 2},
-				{ID: 1, Prefix: 0b01, PrefixBits: 2, Height: 7, HeadHash: block.Hash, Epoch: 2, Pending: 1},
+				{ID: 0, Root: true, Kind: chains.Root, Served: true, Height: 40, Confirmed: 40, Epoch: 2},
+				{ID: 1, Kind: chains.Transaction, Served: true, Prefix: 0b01, PrefixBits: 2, Height: 7, HeadHash: block.Hash,
+					Confirmed: 6, Epoch: 2, Pending: 1},
+				{ID: 2, Kind: chains.Transaction, Prefix: 0b11, PrefixBits: 2, Height: 3, Confirmed: 3, Epoch: 2},
 			},
 			blocks: map[types.ChainID][]BlockView{1: {block}},
 			status: StatusView{Version: "test", NodeID: "n1", Genesis: types.Hash{0x9e}, Peers: 3,
@@ -268,6 +284,7 @@ func newFixture() *fixture {
 		msg:       msg,
 		included:  included,
 		account:   account,
+		elsewhere: types.Address{0xc0},
 		block:     block,
 		blockHash: block.Hash,
 	}

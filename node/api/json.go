@@ -16,10 +16,12 @@ const MaxBatchMessages = 4096
 // output; on input a "0x" prefix and upper case are accepted. Integers are
 // JSON numbers (uint64 values may exceed 2^53: parse them as such).
 
-// errorJSON is every error body.
+// errorJSON is every error body. Chain is set for wrong_chain when the
+// node knows which chain to ask.
 type errorJSON struct {
-	Error string `json:"error"`
-	Code  string `json:"code"`
+	Error string  `json:"error"`
+	Code  string  `json:"code"`
+	Chain *uint32 `json:"chain,omitempty"`
 }
 
 // messageJSON is a message as the API shows it.
@@ -327,14 +329,18 @@ func hashStrings(hs []types.Hash) []string {
 }
 
 type chainJSON struct {
-	ID        uint32 `json:"id"`
-	Root      bool   `json:"root"`
-	Prefix    string `json:"prefix"`
-	Height    uint64 `json:"height"`
-	HeadHash  string `json:"head_hash"`
-	StateRoot string `json:"state_root"`
-	Epoch     uint64 `json:"epoch"`
-	Pending   int    `json:"pending"`
+	ID              uint32 `json:"id"`
+	Kind            string `json:"kind"`
+	Parent          uint32 `json:"parent"`
+	Served          bool   `json:"served"`
+	Root            bool   `json:"root"`
+	Prefix          string `json:"prefix"`
+	Height          uint64 `json:"height"`
+	HeadHash        string `json:"head_hash"`
+	StateRoot       string `json:"state_root"`
+	ConfirmedHeight uint64 `json:"confirmed_height"`
+	Epoch           uint64 `json:"epoch"`
+	Pending         int    `json:"pending"`
 }
 
 type chainsJSON struct {
@@ -343,14 +349,18 @@ type chainsJSON struct {
 
 func toChainJSON(c ChainInfo) chainJSON {
 	return chainJSON{
-		ID:        uint32(c.ID),
-		Root:      c.Root,
-		Prefix:    prefixBits(c.Prefix, c.PrefixBits),
-		Height:    uint64(c.Height),
-		HeadHash:  c.HeadHash.String(),
-		StateRoot: c.StateRoot.String(),
-		Epoch:     uint64(c.Epoch),
-		Pending:   c.Pending,
+		ID:              uint32(c.ID),
+		Kind:            c.Kind.String(),
+		Parent:          uint32(c.Parent),
+		Served:          c.Served,
+		Root:            c.Root,
+		Prefix:          prefixBits(c.Prefix, c.PrefixBits),
+		Height:          uint64(c.Height),
+		HeadHash:        c.HeadHash.String(),
+		StateRoot:       c.StateRoot.String(),
+		ConfirmedHeight: uint64(c.Confirmed),
+		Epoch:           uint64(c.Epoch),
+		Pending:         c.Pending,
 	}
 }
 

@@ -242,5 +242,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, e *requestError) {
-	writeJSON(w, e.status, errorJSON{Error: e.msg, Code: e.code})
+	writeJSON(w, e.status, errorJSON{Error: e.msg, Code: e.code, Chain: e.chain})
 }

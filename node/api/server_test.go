@@ -100,6 +100,8 @@ func TestErrorClasses(t *testing.T) {
 		{"unknown message", "GET", "/v1/messages/" + strings.Repeat("00", 32), "", "", 404, CodeNotFound},
 		{"unknown account", "GET", "/v1/accounts/" + strings.Repeat("00", 20), "", "", 404, CodeNotFound},
 		{"unknown block", "GET", "/v1/chains/1/blocks/8", "", "", 404, CodeNotFound},
+		{"account of another chain", "GET", "/v1/accounts/" + f.elsewhere.String(), "", "", 421, CodeWrongChain},
+		{"block of another chain", "GET", "/v1/chains/2/blocks/1", "", "", 421, CodeWrongChain},
 		{"unknown path", "GET", "/v2/messages", "", "", 404, CodeNotFound},
 		{"root path", "GET", "/", "", "", 404, CodeNotFound},
 		{"trailing slash", "GET", "/v1/chains/", "", "", 404, CodeNotFound},
@@ -177,6 +179,7 @@ func TestSubmitRejected(t *testing.T) {
 		{mempool.ErrSenderFull, 429, "sender_full"},
 		{fmt.Errorf("%w: storage", mempool.ErrNonceUnavailable), 503, "nonce_unavailable"},
 		{errors.New("no chain owns this address"), 422, CodeRejected},
+		{&WrongChainError{Chain: 2, Err: errors.New("sender x: it is on chain 2")}, 421, CodeWrongChain},
 	} {
 		t.Run(mempool.Reason(tc.err), func(t *testing.T) {
 			f.node.verdict = func(*types.Message) error { return tc.err }
@@ -239,6 +242,8 @@ func TestNodeErrors(t *testing.T) {
 	}{
 		{fmt.Errorf("syncing: %w", ErrUnavailable), 503, CodeUnavailable},
 		{fmt.Errorf("nothing: %w", ErrNotFound), 404, CodeNotFound},
+		{fmt.Errorf("this node runs no transaction chain: %w", ErrWrongChain), 421, CodeWrongChain},
+		{fmt.Errorf("both: %w: %w", ErrNotFound, ErrWrongChain), 421, CodeWrongChain},
 		{errors.New("disk on fire"), 500, CodeInternal},
 	} {
 		f.node.err = tc.err
@@ -339,20 +344,36 @@ func TestGetChainsAndStatus(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &chains); err != nil || rec.Code != 200 {
 		t.Fatalf("chains: %d %v", rec.Code, err)
 	}
-	if len(chains.Chains) != 2 || !chains.Chains[0].Root || chains.Chains[0].Prefix != "" ||
-		chains.Chains[1].Prefix != "01" || chains.Chains[1].Height != 7 || chains.Chains[1].Pending != 1 ||
-		chains.Chains[1].HeadHash != f.blockHash.String() {
-		t.Fatalf("chains %+v", chains)
+	want := []chainJSON{
+		{ID: 0, Kind: "root", Parent: 0, Served: true, Root: true, Prefix: "", Height: 40, ConfirmedHeight: 40, Epoch: 2},
+		{ID: 1, Kind: "transaction", Parent: 0, Served: true, Prefix: "01", Height: 7, HeadHash: f.blockHash.String(),
+			ConfirmedHeight: 6, Epoch: 2, Pending: 1},
+		{ID: 2, Kind: "transaction", Parent: 0, Served: false, Prefix: "11", Height: 3, ConfirmedHeight: 3, Epoch: 2},
 	}
-	rec = do(h, "GET", "/v1/status", "", nil)
+	for i := range want {
+		want[i].StateRoot = (types.Hash{}).String()
+		if want[i].HeadHash == "" {
+			want[i].HeadHash = (types.Hash{}).String()
+		}
+	}
+	if fmt.Sprint(chains.Chains) != fmt.Sprint(want) {
+		t.Fatalf("chains\n got %+v\nwant %+v", chains.Chains, want)
+	}
+	// The fields a client reads are present even when false or zero.
+	for _, field := range []string{`"kind":"transaction"`, `"parent":0`, `"served":false`, `"confirmed_height":3`} {
+		if !strings.Contains(rec.Body.String(), field) {
+			t.Errorf("chains body lacks %s: %s", field, rec.Body.String())
+		}
+	}
 	var st statusJSON
+	rec = do(h, "GET", "/v1/status", "", nil)
 	if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil || rec.Code != 200 {
 		t.Fatalf("status: %d %v", rec.Code, err)
 	}
-	want := statusJSON{Version: "test", NodeID: "n1", Genesis: (types.Hash{0x9e}).String(), Peers: 3,
+	wantStatus := statusJSON{Version: "test", NodeID: "n1", Genesis: (types.Hash{0x9e}).String(), Peers: 3,
 		StartedAt: "2026-01-02T03:04:05Z", Chains: []uint32{0, 1}, Pending: 1}
-	if fmt.Sprint(st) != fmt.Sprint(want) {
-		t.Fatalf("status\n got %+v\nwant %+v", st, want)
+	if fmt.Sprint(st) != fmt.Sprint(wantStatus) {
+		t.Fatalf("status\n got %+v\nwant %+v", st, wantStatus)
 	}
 }
 
@@ -404,6 +425,64 @@ func TestMessageJSONRoundTrip(t *testing.T) {
 		if got.ID() != m.ID() {
 			t.Fatalf("%v: round trip changed the message", m.Kind)
 		}
+	}
+}
+
+// What a node does not run is answered 421 wrong_chain, with the chain to
+// ask when the node knows it: an account read, a block of another chain, a
+// submission whose sender is elsewhere (alone or in a batch).
+func TestWrongChain(t *testing.T) {
+	f := newFixture()
+	srv, _ := testServer(f.node)
+	h := srv.Handler()
+	for _, target := range []string{"/v1/accounts/" + f.elsewhere.String(), "/v1/accounts/" + f.elsewhere.String() + "?proof=1", "/v1/chains/2/blocks/1"} {
+		rec := do(h, "GET", target, "", nil)
+		body := decode(t, rec)
+		if rec.Code != http.StatusMisdirectedRequest || body["code"] != CodeWrongChain || body["chain"] != json.Number("2") ||
+			!strings.Contains(body["error"].(string), "chain 2") {
+			t.Errorf("GET %s: %d %v", target, rec.Code, body)
+		}
+	}
+	elsewhere := &WrongChainError{Chain: 2, Err: errors.New("sender x: it is on chain 2, run by the nodes at 10.0.0.3:7600")}
+	f.node.verdict = func(m *types.Message) error {
+		if m.Nonce == 1 {
+			return elsewhere
+		}
+		return nil
+	}
+	rec := do(h, "POST", "/v1/messages", "", []byte(rawJSON(f.included)))
+	body := decode(t, rec)
+	if rec.Code != http.StatusMisdirectedRequest || body["code"] != CodeWrongChain || body["accepted"] != false ||
+		body["error"] != elsewhere.Error() {
+		t.Fatalf("single submission of a sender elsewhere: %d %v", rec.Code, body)
+	}
+	rec = do(h, "POST", "/v1/messages", "", []byte(`{"messages":[`+rawJSON(f.msg)+`,`+rawJSON(f.included)+`]}`))
+	var batch submitBatchJSON
+	if err := json.Unmarshal(rec.Body.Bytes(), &batch); err != nil || rec.Code != 200 || batch.Accepted != 1 ||
+		batch.Results[1].Code != CodeWrongChain || batch.Results[0].Code != "" {
+		t.Fatalf("batch: %d %+v %v", rec.Code, batch, err)
+	}
+	// A bare ErrWrongChain names no chain.
+	f.node.err = fmt.Errorf("this node runs no transaction chain: %w", ErrWrongChain)
+	rec = do(h, "GET", "/v1/messages/"+f.msg.ID().String(), "", nil)
+	body = decode(t, rec)
+	if _, ok := body["chain"]; rec.Code != http.StatusMisdirectedRequest || ok {
+		t.Fatalf("message status on a node without a transaction chain: %d %v", rec.Code, body)
+	}
+}
+
+// A WrongChainError is a miss too, for callers that know only ErrNotFound.
+func TestWrongChainErrorMatches(t *testing.T) {
+	cause := errors.New("account x: it is on chain 3")
+	err := fmt.Errorf("read: %w", &WrongChainError{Chain: 3, Err: cause})
+	if !errors.Is(err, ErrWrongChain) || !errors.Is(err, ErrNotFound) || !errors.Is(err, cause) || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("%v matches the wrong errors", err)
+	}
+	if err.Error() != "read: account x: it is on chain 3" {
+		t.Fatalf("text %q", err.Error())
+	}
+	if got := (&WrongChainError{Chain: 3}).Error(); !strings.Contains(got, "chain 3") {
+		t.Fatalf("text without a cause %q", got)
 	}
 }
 
@@ -522,7 +601,7 @@ func TestDocExamples(t *testing.T) {
 func TestReferenceInStep(t *testing.T) {
 	codes := []string{CodeBadJSON, CodeUnknownField, CodeMissingField, CodeBadHex, CodeBadMessage, CodeIDMismatch,
 		CodeBadBatch, CodeBadID, CodeBadAddress, CodeBadChain, CodeBadBlock, CodeBadQuery, CodeNotFound,
-		CodeMethodNotAllowed, CodeBodyTooLarge, CodeUnsupportedMediaType, CodeInternal, CodeUnavailable,
+		CodeWrongChain, CodeMethodNotAllowed, CodeBodyTooLarge, CodeUnsupportedMediaType, CodeInternal, CodeUnavailable,
 		CodeUnhealthy, CodeRejected}
 	codes = append(codes, mempool.Reasons()...)
 	routes := []string{"POST /v1/messages", "GET /v1/messages/{id}", "GET /v1/accounts/{address}", "GET /v1/chains",

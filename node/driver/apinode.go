@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/thinkey/thinkey/crypto/hash"
 	"github.com/thinkey/thinkey/node/api"
+	"github.com/thinkey/thinkey/node/chains"
 	"github.com/thinkey/thinkey/node/exec"
 	"github.com/thinkey/thinkey/node/types"
 	"github.com/thinkey/thinkey/storage"
@@ -29,10 +31,13 @@ const (
 func (n *Node) API() api.Node { return apiNode{n} }
 
 // apiNode adapts a Node to node/api.Node. A message of the node's
-// transaction chain is "included" once a committed block holds it, and
-// "confirmed" once the node's root chain recorded that block (paper 4.3:
-// from then on every chain relies on it). Accounts and messages of chains
-// the node does not run are answered with an error naming the chain.
+// transaction chain (an external message, or a relay the chain consumed)
+// is "included" once a committed block holds it, and "confirmed" once the
+// chain's recorder (the root chain, or the coordinator of a sub-chain), as
+// committed on this node, recorded that block (paper 4.3: from then on
+// every chain relies on it). Accounts, senders and blocks of chains the
+// node does not run are answered with an api.WrongChainError naming the
+// chain and the nodes that run it.
 type apiNode struct{ n *Node }
 
 var _ api.Node = apiNode{}
@@ -44,12 +49,34 @@ func (a apiNode) SubmitMessages(_ context.Context, msgs []types.Message) ([]api.
 	}
 	out := make([]api.SubmitResult, len(results))
 	for i, r := range results {
-		out[i] = api.SubmitResult{Chain: a.n.topo.OwnerOf(msgs[i].To), Err: r.Err}
+		owner := a.n.topo.OwnerOf(msgs[i].To)
+		if errors.Is(r.Err, ErrOtherChain) {
+			r.Err = a.n.wrongChain(fmt.Sprintf("sender %s", msgs[i].To), owner)
+		}
+		out[i] = api.SubmitResult{Chain: owner, Err: r.Err}
 	}
 	return out, nil
 }
 
+// wrongChain is the error for what of chain, which the node does not run:
+// it names the chain and the genesis nodes that run it. The genesis lists
+// their QUIC addresses only; GET /v1/chains of a node says whether it
+// serves the chain. It wraps ErrOtherChain.
+func (n *Node) wrongChain(what string, chain types.ChainID) error {
+	var nodes []string
+	if c, ok := n.gen.Chain(chain); ok {
+		for _, i := range c.Committee {
+			nodes = append(nodes, fmt.Sprintf("%d at %s", i, n.gen.Nodes[i].Address))
+		}
+	}
+	return &api.WrongChainError{Chain: chain, Err: fmt.Errorf("%s is on chain %d: %w; ask a node of chain %d: genesis nodes %s (QUIC addresses)",
+		what, chain, ErrOtherChain, chain, strings.Join(nodes, ", "))}
+}
+
 func (a apiNode) MessageStatus(_ context.Context, id types.Hash) (api.MessageStatus, error) {
+	if a.n.tx == nil {
+		return api.MessageStatus{}, fmt.Errorf("message %s: this node runs no transaction chain: ask a node of the sender's chain: %w", id, api.ErrWrongChain)
+	}
 	st, err := a.n.MessageStatus(id)
 	if err != nil {
 		return api.MessageStatus{}, err
@@ -74,13 +101,14 @@ func (a apiNode) MessageStatus(_ context.Context, id types.Hash) (api.MessageSta
 		}
 		return api.MessageStatus{State: state, Chain: st.Chain, Height: st.Location.Height, BlockHash: blk.Hash}, nil
 	}
-	return api.MessageStatus{}, fmt.Errorf("message %s: %w", id, api.ErrNotFound)
+	return api.MessageStatus{}, fmt.Errorf("message %s: unknown to this node, which knows the messages of chain %d (senders and consumed relays): %w",
+		id, a.n.tx.chain, api.ErrNotFound)
 }
 
 func (a apiNode) Account(_ context.Context, addr types.Address, withProof bool) (api.AccountView, error) {
 	ta, err := a.n.txFor(addr)
 	if err != nil {
-		return api.AccountView{}, fmt.Errorf("%w: %w", err, api.ErrNotFound)
+		return api.AccountView{}, a.n.wrongChain(fmt.Sprintf("account %s", addr), a.n.topo.OwnerOf(addr))
 	}
 	var p AccountProof
 	var ok bool
@@ -124,21 +152,32 @@ func (a apiNode) Account(_ context.Context, addr types.Address, withProof bool) 
 
 // Chains lists every chain of the topology. A chain the node runs shows its
 // committed head; another chain the last header the node's recorder
-// chains recorded of it.
+// chains recorded of it. Confirmed is the recorder's tip of the chain (the
+// root chain's own head), so it agrees with MessageStatus: a message at a
+// height up to it is confirmed.
 func (a apiNode) Chains() []api.ChainInfo {
 	n := a.n
 	var out []api.ChainInfo
 	for _, c := range n.topo.Chains() {
-		info := api.ChainInfo{ID: c.ID, Root: c.ID == types.RootChain, Prefix: c.Prefix, PrefixBits: c.PrefixBits}
+		info := api.ChainInfo{ID: c.ID, Root: c.Kind == chains.Root, Kind: c.Kind, Parent: c.Parent, Prefix: c.Prefix, PrefixBits: c.PrefixBits}
+		var tip types.Header
+		recorded := false
+		if rec, ok := n.runners[c.Parent]; ok && c.ID != types.RootChain {
+			tip, recorded = rec.rootApp().Tip(c.ID)
+			if recorded {
+				info.Confirmed = tip.Height
+			}
+		}
 		if st, ok := n.ChainStatus(c.ID); ok {
+			info.Served = true
 			info.Height, info.HeadHash, info.StateRoot = st.Head, st.HeadHash, st.StateRoot
-			if c.ID != types.RootChain {
+			if c.ID == types.RootChain {
+				info.Confirmed = st.Head
+			} else {
 				info.Pending = st.MempoolSize
 			}
-		} else if rec, ok := n.runners[c.Parent]; ok {
-			if tip, ok := rec.rootApp().Tip(c.ID); ok {
-				info.Height, info.HeadHash, info.StateRoot, info.Epoch = tip.Height, tip.Hash(), tip.StateRoot, tip.Epoch
-			}
+		} else if recorded {
+			info.Height, info.HeadHash, info.StateRoot, info.Epoch = tip.Height, tip.Hash(), tip.StateRoot, tip.Epoch
 		}
 		out = append(out, info)
 	}
@@ -147,6 +186,9 @@ func (a apiNode) Chains() []api.ChainInfo {
 
 func (a apiNode) Block(_ context.Context, chain types.ChainID, ref api.BlockRef) (api.BlockView, error) {
 	r, ok := a.n.runners[chain]
+	if _, known := a.n.topo.Chain(chain); !ok && known {
+		return api.BlockView{}, a.n.wrongChain(fmt.Sprintf("block %s", blockRef(ref)), chain)
+	}
 	if !ok {
 		return api.BlockView{}, fmt.Errorf("chain %d: %w", chain, api.ErrNotFound)
 	}
@@ -187,6 +229,14 @@ func (a apiNode) Block(_ context.Context, chain types.ChainID, ref api.BlockRef)
 		}
 	}
 	return v, nil
+}
+
+// blockRef writes a block reference for errors.
+func blockRef(ref api.BlockRef) string {
+	if ref.ByHash {
+		return ref.Hash.String()
+	}
+	return fmt.Sprint(ref.Height)
 }
 
 func (a apiNode) Status() api.StatusView {

@@ -19,6 +19,13 @@ import (
 // ErrNotFound: the API answered 404.
 var ErrNotFound = errors.New("not found")
 
+// ErrWrongChain: the API answered 421 wrong_chain: what was asked is on a
+// chain the node does not run (APIError.Chain says which, when known).
+var ErrWrongChain = errors.New("wrong chain")
+
+// CodeWrongChain is the API's error code of ErrWrongChain.
+const CodeWrongChain = "wrong_chain"
+
 // Client calls one node's HTTP API (node/api).
 type Client struct {
 	// Base is the API's base URL, e.g. http://127.0.0.1:7680.
@@ -44,15 +51,23 @@ type APIError struct {
 	Status  int
 	Code    string `json:"code"`
 	Message string `json:"error"`
+	// Chain is the chain to ask instead, with code wrong_chain.
+	Chain *uint32 `json:"chain,omitempty"`
 }
 
 func (e *APIError) Error() string {
 	return fmt.Sprintf("api: %d %s: %s", e.Status, e.Code, e.Message)
 }
 
-// Is makes a 404 match ErrNotFound.
+// Is makes a 404 match ErrNotFound and a wrong_chain answer ErrWrongChain.
 func (e *APIError) Is(target error) bool {
-	return target == ErrNotFound && e.Status == http.StatusNotFound
+	switch target {
+	case ErrNotFound:
+		return e.Status == http.StatusNotFound
+	case ErrWrongChain:
+		return e.Code == CodeWrongChain
+	}
+	return false
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body any, out any) error {
@@ -190,42 +205,72 @@ func (c *Client) Account(ctx context.Context, addr types.Address) (AccountState,
 	return a, err
 }
 
+// The kinds of chains of GET /v1/chains.
+const (
+	KindRoot        = "root"
+	KindCoordinator = "coordinator"
+	KindTransaction = "transaction"
+)
+
 // Chain is one entry of GET /v1/chains.
 type Chain struct {
-	ID   uint32 `json:"id"`
-	Root bool   `json:"root"`
+	ID uint32 `json:"id"`
+	// Kind is KindRoot, KindCoordinator or KindTransaction; only
+	// transaction chains hold accounts.
+	Kind string `json:"kind"`
+	// Parent is the chain that records this one's digests.
+	Parent uint32 `json:"parent"`
+	// Served is set when the node that answered runs the chain.
+	Served bool `json:"served"`
+	Root   bool `json:"root"`
 	// Prefix is the address prefix the chain owns, as binary digits ("" for
 	// every address).
 	Prefix    string `json:"prefix"`
 	Height    uint64 `json:"height"`
 	HeadHash  string `json:"head_hash"`
 	StateRoot string `json:"state_root"`
-	Pending   int    `json:"pending"`
+	// ConfirmedHeight is the highest height recorded by the chain's
+	// recorder on the node: its messages up to it are confirmed.
+	ConfirmedHeight uint64 `json:"confirmed_height"`
+	Pending         int    `json:"pending"`
 }
 
-// OwnerOf returns the transaction chain of chains that holds addr: of the
-// chains whose prefix starts addr's bits, the one with the longest prefix
-// (a coordinator's sub-chains extend its prefix; of an only child with its
-// parent's prefix, the later one). ok is false when none matches.
+// OwnerOf returns the transaction chain of chains that holds addr: the one
+// whose prefix starts addr's bits (the transaction chains' prefixes
+// partition the addresses). ok is false when none matches.
 func OwnerOf(chains []Chain, addr types.Address) (uint32, bool) {
-	best, bestLen := uint32(0), -1
 	for _, c := range chains {
-		if c.Root || len(c.Prefix) > 8*len(addr) || len(c.Prefix) < bestLen {
-			continue
-		}
-		match := true
-		for i := range len(c.Prefix) {
-			bit := addr[i/8] >> (7 - uint(i%8)) & 1
-			if c.Prefix[i] != '0'+bit {
-				match = false
-				break
-			}
-		}
-		if match {
-			best, bestLen = c.ID, len(c.Prefix)
+		if c.Kind == KindTransaction && hasPrefix(addr, c.Prefix) {
+			return c.ID, true
 		}
 	}
-	return best, bestLen >= 0
+	return 0, false
+}
+
+// hasPrefix reports whether addr's first bits are the binary digits of
+// prefix.
+func hasPrefix(addr types.Address, prefix string) bool {
+	if len(prefix) > 8*len(addr) {
+		return false
+	}
+	for i := range len(prefix) {
+		bit := addr[i/8] >> (7 - uint(i%8)) & 1
+		if prefix[i] != '0'+bit {
+			return false
+		}
+	}
+	return true
+}
+
+// Served returns the transaction chains of chains that the node runs.
+func Served(chains []Chain) []uint32 {
+	var out []uint32
+	for _, c := range chains {
+		if c.Kind == KindTransaction && c.Served {
+			out = append(out, c.ID)
+		}
+	}
+	return out
 }
 
 // Status is the part of GET /v1/status the tools read.
@@ -242,7 +287,7 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	return s, err
 }
 
-// Chains lists the node's chains.
+// Chains lists the network's chains as the node sees them.
 func (c *Client) Chains(ctx context.Context) ([]Chain, error) {
 	var out struct {
 		Chains []Chain `json:"chains"`

@@ -45,7 +45,8 @@ func sendCommand() *cobra.Command {
 		Long: `Sign a transfer and submit it to --api, a node of the sender's chain.
 
 With --wait the command waits until the transfer is confirmed: in a block
-of the sender's chain that the root chain recorded. From then on it is
+of the sender's chain that the chain's recorder (the root chain, or the
+coordinator of a sub-chain) recorded. From then on it is
 irrevocable: when the recipient is on another chain, the value travels as a
 relay message that the recipient's chain is certain to execute, exactly
 once. --wait-delivery also waits until it has (asking --to-api, a node of
@@ -115,13 +116,9 @@ func chainOf(ctx context.Context, c *Client, addr types.Address) (chain uint32, 
 	}
 	chain, ok := OwnerOf(chains, addr)
 	if !ok {
-		return 0, false, fmt.Errorf("no chain of %s holds %s", c.Base, addr)
+		return 0, false, fmt.Errorf("no transaction chain of %s holds %s", c.Base, addr)
 	}
-	st, err := c.Status(ctx)
-	if err != nil {
-		return 0, false, fmt.Errorf("read the status of %s: %w", c.Base, err)
-	}
-	return chain, slices.Contains(st.Chains, chain), nil
+	return chain, slices.Contains(Served(chains), chain), nil
 }
 
 func send(ctx context.Context, out io.Writer, c, dest *Client, s sendRequest) error {
@@ -153,6 +150,10 @@ func send(ctx context.Context, out io.Writer, c, dest *Client, s sendRequest) er
 		return fmt.Errorf("submit: %w", err)
 	}
 	if !res.Accepted {
+		if res.Code == CodeWrongChain {
+			return fmt.Errorf("transfer %s refused: the node at %s does not run chain %d of sender %s: send through a node of chain %d (%s)",
+				res.ID, c.Base, res.Chain, from.Address, res.Chain, res.Error)
+		}
 		return fmt.Errorf("transfer %s refused: %s (%s)", res.ID, res.Error, res.Code)
 	}
 	fmt.Fprintf(out, "submitted %s: %d from %s (chain %d) to %s (chain %d), nonce %d\n", res.ID, s.amount, from.Address, srcChain, to, destChain, state.Nonce)
@@ -250,7 +251,10 @@ func getCommand() *cobra.Command {
 			}
 			st, err := c.Message(cmd.Context(), id)
 			if errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("message %s: unknown to the node at %s", id, apiURL)
+				return fmt.Errorf("message %s: unknown to the node at %s (a node knows the messages of its own transaction chain)", id, apiURL)
+			}
+			if errors.Is(err, ErrWrongChain) {
+				return fmt.Errorf("message %s: the node at %s runs no transaction chain: ask a node of the sender's chain", id, apiURL)
 			}
 			if err != nil {
 				return err
@@ -278,10 +282,13 @@ func accountCommand() *cobra.Command {
 				return fmt.Errorf("--api: %w", err)
 			}
 			a, err := c.Account(cmd.Context(), addr)
+			var apiErr *APIError
+			if errors.Is(err, ErrWrongChain) && errors.As(err, &apiErr) && apiErr.Chain != nil {
+				chain := *apiErr.Chain
+				return fmt.Errorf("account %s is on chain %d, which the node at %s does not run: ask a node of chain %d (%s)",
+					addr, chain, c.Base, chain, apiErr.Message)
+			}
 			if errors.Is(err, ErrNotFound) {
-				if chain, served, cerr := chainOf(cmd.Context(), c, addr); cerr == nil && !served {
-					return fmt.Errorf("account %s is on chain %d, which the node at %s does not run: ask a node of chain %d", addr, chain, c.Base, chain)
-				}
 				return fmt.Errorf("account %s does not exist", addr)
 			}
 			if err != nil {

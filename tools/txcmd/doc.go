@@ -25,19 +25,23 @@
 //	thinkey tx get ID --api URL
 //	thinkey tx account ADDR --api URL
 //
-// A node serves the accounts of its own transaction chain. send finds the
-// sender's and the recipient's chains from the node's topology (GET
-// /v1/chains, OwnerOf) and refuses, naming the chain, a node that does not
-// run the sender's (GET /v1/status). It reads the sender's nonce, signs a
-// transfer (Algorithm 1 tran: node/actor.NewTransfer), submits it and
-// prints its ID. With --wait it polls the message until it is confirmed
-// (in a block of the sender's chain that the root chain recorded: "confirmed
-// at height H on chain C") or rejected. For a recipient on another chain
-// that is the moment the transfer becomes irrevocable (paper 5.4, Fig. 10:
-// the value is certain to arrive, as a relay message); --wait-delivery then
-// finds the relay in the block (its cause is the transfer) and polls it on
-// --to-api, a node of the recipient's chain, until that chain executed it.
-// account names the account's chain when asked of a node of another one.
+// A node serves the accounts of its own transaction chain. send reads the
+// chains from the node (GET /v1/chains: each chain's kind, prefix and
+// whether the node serves it), finds the sender's and the recipient's
+// chains (OwnerOf: the transaction chain whose prefix starts the address)
+// and refuses, naming the chain, a node that does not serve the sender's.
+// It reads the sender's nonce, signs a transfer (Algorithm 1 tran:
+// node/actor.NewTransfer), submits it and prints its ID. With --wait it
+// polls the message until it is confirmed (in a block of the sender's
+// chain that the chain's recorder recorded: the root chain, or the
+// coordinator of a sub-chain; "confirmed at height H on chain C") or
+// rejected. For a recipient on another chain that is the moment the
+// transfer becomes irrevocable (paper 5.4, Fig. 10: the value is certain
+// to arrive, as a relay message); --wait-delivery then finds the relay in
+// the block (its cause is the transfer) and polls it on --to-api, a node
+// of the recipient's chain, until that chain executed it. account names
+// the account's chain when asked of a node of another one (the API's 421
+// wrong_chain, ErrWrongChain here).
 // Every bad input
 // (missing flag, unreadable or malformed key file, an address that is not 40
 // hex digits, an amount that is not a positive integer below 2^64) is an

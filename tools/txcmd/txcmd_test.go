@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -253,6 +254,19 @@ func TestSendAcrossChains(t *testing.T) {
 	if _, err := execute("account", hexAddr(to), "--api", nw.APIs[0]); err == nil || !strings.Contains(err.Error(), "is on chain 2") {
 		t.Fatalf("account of chain 2 read on a node of chain 1: %v", err)
 	}
+	c0, err := txcmd.NewClient(nw.APIs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c0.Account(context.Background(), to)
+	var apiErr *txcmd.APIError
+	if !errors.Is(err, txcmd.ErrWrongChain) || !errors.As(err, &apiErr) || apiErr.Status != 421 || apiErr.Chain == nil || *apiErr.Chain != 2 {
+		t.Fatalf("client read of an account of chain 2 on a node of chain 1: %v", err)
+	}
+	chains, err := c0.Chains(context.Background())
+	if err != nil || fmt.Sprint(txcmd.Served(chains)) != "[1]" || len(chains) != 3 || chains[2].Kind != txcmd.KindTransaction || chains[2].Served {
+		t.Fatalf("chains of a node of chain 1: %v %+v", err, chains)
+	}
 	if _, err := execute("send", "--from-key", keyFile, "--to", hexAddr(to), "--amount", "1", "--api", nw.APIs[1]); err == nil ||
 		!strings.Contains(err.Error(), "send through a node of chain 1") {
 		t.Fatalf("send through a node of the wrong chain: %v", err)
@@ -264,7 +278,11 @@ func TestSendAcrossChains(t *testing.T) {
 }
 
 func TestOwnerOf(t *testing.T) {
-	chains := []txcmd.Chain{{ID: 0, Root: true}, {ID: 1, Prefix: "0"}, {ID: 2, Prefix: "10"}, {ID: 3, Prefix: "11"}}
+	tx := func(id uint32, prefix string) txcmd.Chain {
+		return txcmd.Chain{ID: id, Kind: txcmd.KindTransaction, Prefix: prefix}
+	}
+	root := txcmd.Chain{ID: 0, Kind: txcmd.KindRoot, Root: true}
+	chains := []txcmd.Chain{root, tx(1, "0"), tx(2, "10"), tx(3, "11")}
 	for _, c := range []struct {
 		first byte
 		want  uint32
@@ -275,14 +293,38 @@ func TestOwnerOf(t *testing.T) {
 			t.Errorf("OwnerOf(%02x...) = %d, %v; want %d", c.first, got, ok, c.want)
 		}
 	}
-	if got, ok := txcmd.OwnerOf([]txcmd.Chain{{ID: 0, Root: true}, {ID: 1}}, types.Address{9}); !ok || got != 1 {
+	if got, ok := txcmd.OwnerOf([]txcmd.Chain{root, tx(1, "")}, types.Address{9}); !ok || got != 1 {
 		t.Errorf("a single chain owns every address: %d, %v", got, ok)
 	}
-	// Chain 2 coordinates sub-chains 3 and 4.
-	sub := []txcmd.Chain{{ID: 0, Root: true}, {ID: 1, Prefix: "0"}, {ID: 2, Prefix: "1"}, {ID: 3, Prefix: "10"}, {ID: 4, Prefix: "11"}}
+	// Chain 2 coordinates sub-chains 3 and 4: it holds no account, though
+	// its prefix starts theirs.
+	coord := txcmd.Chain{ID: 2, Kind: txcmd.KindCoordinator, Prefix: "1"}
+	sub := []txcmd.Chain{root, tx(1, "0"), coord, tx(3, "10"), tx(4, "11")}
 	for first, want := range map[byte]uint32{0x10: 1, 0x90: 3, 0xd0: 4} {
 		if got, ok := txcmd.OwnerOf(sub, types.Address{first}); !ok || got != want {
 			t.Errorf("with sub-chains, OwnerOf(%02x...) = %d, %v; want %d", first, got, ok, want)
+		}
+	}
+	if _, ok := txcmd.OwnerOf([]txcmd.Chain{root, coord}, types.Address{0x80}); ok {
+		t.Error("a coordinator owns an address")
+	}
+	sub[3].Served = true
+	if got := txcmd.Served(sub); len(got) != 1 || got[0] != 3 {
+		t.Errorf("Served = %v, want [3]", got)
+	}
+}
+
+func TestAPIErrorMatches(t *testing.T) {
+	for _, c := range []struct {
+		err             *txcmd.APIError
+		notFound, wrong bool
+	}{
+		{&txcmd.APIError{Status: 404, Code: "not_found"}, true, false},
+		{&txcmd.APIError{Status: 421, Code: txcmd.CodeWrongChain}, false, true},
+		{&txcmd.APIError{Status: 422, Code: "bad_signature"}, false, false},
+	} {
+		if errors.Is(c.err, txcmd.ErrNotFound) != c.notFound || errors.Is(c.err, txcmd.ErrWrongChain) != c.wrong {
+			t.Errorf("%v: matches ErrNotFound %v, ErrWrongChain %v", c.err, errors.Is(c.err, txcmd.ErrNotFound), errors.Is(c.err, txcmd.ErrWrongChain))
 		}
 	}
 }
