@@ -149,9 +149,11 @@
 // it: a backlog after a stall drains instead of growing. A commit writes
 // the block, the state and the anchor index in one synced batch.
 //
-// The anchor index, (chain, height) -> recorded header hash and the
-// recorder height that recorded it, is what the node's transaction chain
-// checks relay proofs against (relay.Anchors: any recorder the node runs)
+// The anchor index, (chain, height) -> recorded header hash, its
+// OuterRelayRoot and the recorder height that recorded it, is what the
+// node's transaction chain checks relay proofs against (relay.Anchors: any
+// recorder the node runs; a proof by reference is checked against the
+// recorded relay root, so it need not carry the header)
 // and what the API calls "confirmed": a message of a block its recorder
 // recorded (for a sub-chain, its coordinator: paper 4.3, "just wait until
 // the digest is recorded on its transaction chain"). The last
@@ -169,8 +171,10 @@
 // relay.ErrNotConfirmed (this node's recorder view is behind the leader's)
 // is not refused: its check is tried again each time a recorder commits,
 // for at most the round timeout, and only then voted invalid. Commit: a decided block is
-// executed with the Verifier's Anchors trusting every header (a quorum of
-// the committee checked them; the paths are still checked), and the IDs of
+// executed with relay.Trusted, which looks up no header (a quorum of the
+// committee checked them against their recorder views; what needs no view,
+// full proofs' paths and the consumed set, is still checked), so block
+// sync does not wait for this node's recorder view, and the IDs of
 // the relays it consumed are written into the chain's state keyspace in the
 // same synced batch as the block, so the set and the chain agree after any
 // crash: a relay is executed at most once across restarts and view
@@ -190,24 +194,43 @@
 //     restart are read back from the store for the heights above the
 //     recorder's tip (recordSender, records.go; a coordinator sends its own
 //     records to the root the same way);
-//   - keeps the block's relay.Outbox until the recorder records the
-//     block, then puts its packages in a relay.Pending, which sends each
-//     to member (self mod n_dest) of its destination chain and again with
-//     backoff (1 s doubling to 1 min) until acknowledged. A sub-chain's
-//     package for a chain outside its coordinator is lifted first
-//     (relay.LiftPackage: the path of the block in the coordinator block
-//     that recorded it) and waits until the root recorded that coordinator
-//     block; between sub-chains of one coordinator it needs no lift (the
-//     destination follows the coordinator: the faster parent-digest path);
+//   - delivers the block's outer relays (relay.Outbox: proved by
+//     reference to the block's chain and height) once the recorder
+//     records the block: each package goes into a relay.Pending, which
+//     sends it to member (self mod n_dest) of its destination chain and
+//     again with backoff (1 s doubling to 1 min) until that member
+//     acknowledges it. A sub-chain's package for a chain outside its
+//     coordinator is put in the full form and lifted first
+//     (relay.LiftPackage: the block's header, and its path in the
+//     coordinator block that recorded it) and waits until the
+//     root recorded that coordinator block; between sub-chains of one
+//     coordinator it needs no lift (the destination follows the
+//     coordinator: the faster parent-digest path);
 //   - acknowledges the relays the block consumed to the nodes that sent
 //     them.
 //
 // A destination member files the packages of a relay batch in its inbox,
-// acknowledging at once those its chain already consumed. After a restart
-// the outboxes of the last relayRebuildWindow (512) blocks are rebuilt from
-// the store and sent again (older relays were sent until acknowledged by
-// every member of the chain before); destinations ignore and acknowledge
-// consumed ones. Delivery is at least once, execution exactly once.
+// acknowledging at once those its chain already consumed. Delivery is at
+// least once, execution exactly once.
+//
+// What a source member still has to deliver is a backlog over the
+// committed blocks (relayBacklog, backlog.go), of which only a bounded
+// part is in memory: per destination chain a stream reads the outboxes of
+// further heights (the last commit's from memory, older ones back from the
+// store) only while it holds fewer than its share of relayLimits.held
+// (relay.DefaultPendingSize, 65536) packages, and a package that does not
+// fit in the relay.Pending waits in memory until it does. So a destination
+// that stays unreachable (its members down, a partition) stops only its
+// own stream, with its relays waiting in the store, not dropped; its
+// acknowledgements, when it is back, free room and the stream reads on. An
+// acknowledgement counts only from the destination member the package was
+// sent to. The delivery mark is the lowest height a stream may still have
+// to send something of: below it every package was acknowledged. The loop
+// writes it (node record, below) at most every relayMarkEvery (5 s) while
+// it moves and once more when it stops, so the stored mark may lag the
+// truth, never pass it; after a restart every stream starts from it, and
+// the destinations acknowledge at once what they already consumed. A
+// store without a mark (a new node) starts from height 1.
 //
 // A message's API state: "included" once a committed block holds it,
 // "confirmed" once the chain's recorder, on this node, recorded that
@@ -229,7 +252,9 @@
 //	                recorder chain (root, coordinator):
 //	                  "tips" -> rootchain.State encoding
 //	                  'a' | chain u32 | height u64 (13 bytes) -> header
-//	                      hash (32) | recorder height u64
+//	                      hash (32) | OuterRelayRoot (32) | recorder
+//	                      height u64 (72 bytes; a store of the earlier
+//	                      40-byte layout is refused at start)
 //	node records    "consensus/" | chain u32 -> ConsensusRecord (below)
 //	                "consensus/" | chain u32 | "/kept/" | slot u8
 //	                                         -> KeptBlockRecord (below)
@@ -237,6 +262,12 @@
 //	                      index u32 (external messages and consumed relays)
 //	                "relay/" | chain u32 | relay ID -> height u64 | index
 //	                      u32 of an outer relay the chain produced
+//	                "outbox/" | chain u32 -> delivery mark u64 (8 bytes):
+//	                      the lowest height of the transaction chain whose
+//	                      outer relays this member may still have to send
+//	                      (each package of a lower height was acknowledged
+//	                      by the destination member it went to); written
+//	                      lazily, so it may lag, never lead
 //
 // The member's PersistentState is written with every vote, several times per
 // height, so it is written slim: without its previous decision (the one in

@@ -148,7 +148,8 @@ func TestCrossChainTransfersAndRestart(t *testing.T) {
 }
 
 // relayLifts returns, for the relays every transaction chain consumed, the
-// number of lifts of their proofs by (source, destination).
+// number of lifts of their proofs by (source, destination); -1 for a proof
+// by reference.
 func relayLifts(t *testing.T, c *cluster) map[[2]types.ChainID]int {
 	t.Helper()
 	out := map[[2]types.ChainID]int{}
@@ -173,11 +174,16 @@ func relayLifts(t *testing.T, c *cluster) map[[2]types.ChainID]int {
 				if in.Message.Kind != types.MessageOuterRelay {
 					continue
 				}
+				pair := [2]types.ChainID{in.Message.SourceChain, ch.ID}
+				if _, err := relay.DecodeRefProof(in.Proof); err == nil {
+					out[pair] = -1
+					continue
+				}
 				p, err := relay.DecodeProof(in.Proof)
 				if err != nil {
 					t.Fatal(err)
 				}
-				out[[2]types.ChainID{in.Message.SourceChain, ch.ID}] = len(p.Lifts)
+				out[pair] = len(p.Lifts)
 			}
 		}
 	}
@@ -325,11 +331,12 @@ func TestSubChainsRelays(t *testing.T) {
 	c.submitTo(one, four, 11)  // down
 	c.submitTo(four, three, 3) // siblings
 	c.settledBalances(90*time.Second, map[int]uint64{one: 999_996, three: 999_991, four: 1_000_013})
-	// The lifts the relays carried, by (source, destination).
-	want := map[[2]types.ChainID]int{{3, 4}: 0, {3, 1}: 1, {1, 4}: 0, {4, 3}: 0}
+	// The lifts the relays carried, by (source, destination): by
+	// reference (-1) where the destination follows the source's recorder.
+	want := map[[2]types.ChainID]int{{3, 4}: -1, {3, 1}: 1, {1, 4}: -1, {4, 3}: -1}
 	for pair, lifts := range relayLifts(t, c) {
 		if w, ok := want[pair]; !ok || w != lifts {
-			t.Errorf("relay %d -> %d carried %d lifts, want %d", pair[0], pair[1], lifts, w)
+			t.Errorf("relay %d -> %d carried %d lifts (-1: by reference), want %d", pair[0], pair[1], lifts, w)
 		}
 		delete(want, pair)
 	}

@@ -21,22 +21,36 @@ const (
 	// recorder chain (on this node's view) before it is sent again, then
 	// to every member of the recorder.
 	recordResend = 2 * time.Second
-	// relayRebuildWindow is how many of the last committed blocks' outer
-	// relays a restarted node sends again: those of older blocks were
-	// sent before the restart by this node and by every other member of
-	// the chain, each until acknowledged.
-	relayRebuildWindow = 512
 	// relayResendBase is the first wait before an unacknowledged relay
-	// package is sent again (doubling up to relay.DefaultResendMax).
+	// package is sent again (doubling up to relayLimits.resendMax).
 	relayResendBase = time.Second
+	// relayMarkEvery is the least time between two writes of the delivery
+	// mark: it may lag, a restarted node then sends a little more again.
+	relayMarkEvery = 5 * time.Second
 )
+
+// relayLimits bound what the relay loop holds in memory. They are
+// variables so that tests can lower them (export_test.go) before nodes
+// start.
+var relayLimits = struct {
+	// held is the most packages in memory, and in relay.Pending, shared
+	// evenly by the destination chains (relayBacklog.perDest).
+	held int
+	// reads is the most committed heights read back from the store per
+	// step.
+	reads int
+	// resendMax is the longest wait between two sends of a package.
+	resendMax time.Duration
+}{held: relay.DefaultPendingSize, reads: 1024, resendMax: relay.DefaultResendMax}
 
 // relayEvent is what the relay loop hears from the rest of the runner.
 type relayEvent struct {
 	// committed is a block of the chain, durable.
 	committed *committedBlock
-	// acked are relay IDs a destination consumed.
-	acked []types.Hash
+	// acked are relay IDs a destination consumed, acknowledged by genesis
+	// node ackedBy.
+	acked   []types.Hash
+	ackedBy int
 }
 
 // committedBlock is what the relay loop needs of a committed height.
@@ -64,30 +78,28 @@ func recordOf(p *commitPlan) rootchain.Record {
 //
 //   - the digest records of committed heights (a recordSender to the
 //     chain's recorder: the root, or the coordinator of a sub-chain);
-//   - the outer relays of committed blocks: once the recorder has recorded
-//     a block on this node, its packages (relay.Outbox) enter a
-//     relay.Pending and go to member (self mod n_dest) of their destination
-//     chain, again with backoff until acknowledged. A sub-chain's package
-//     for a chain outside its coordinator (which does not follow the
-//     coordinator) is lifted first: it carries the path of the block's
-//     header in the coordinator block that recorded it, and waits until
-//     the root recorded that coordinator block. Between sub-chains of one
-//     coordinator no lift is needed: the destination follows the
-//     coordinator too (paper 4.3, the faster path).
+//   - the outer relays of committed blocks (a relayBacklog): once the
+//     recorder has recorded a block on this node, its packages
+//     (relay.Outbox) enter a relay.Pending and go to member (self mod
+//     n_dest) of their destination chain, again with backoff until that
+//     member acknowledges them. A sub-chain's package for a chain outside
+//     its coordinator (which does not follow the coordinator) is lifted
+//     first: it carries the path of the block's header in the coordinator
+//     block that recorded it, and waits until the root recorded that
+//     coordinator block. Between sub-chains of one coordinator no lift is
+//     needed: the destination follows the coordinator too (paper 4.3, the
+//     faster path).
 //
-// At start it reads the relays of the last blocks back from the store (see
-// relayRebuildWindow).
+// The backlog holds a bounded part of what is unacknowledged and reads the
+// rest back from the store as acknowledgements free room, starting after a
+// restart from the stored delivery mark, which the loop writes every
+// relayMarkEvery while it moves, and once more when it stops.
 func (a *txApp) relayLoop(ctx context.Context) {
-	l := &relayState{
-		a:        a,
-		pending:  relay.NewPending(relay.PendingConfig{Base: relayResendBase}),
-		outboxes: map[types.Height]*outbox{},
-		recs:     newRecordSender(a.r, a.parentRunner),
-		start:    time.Now(),
-	}
-	l.rebuild()
+	l := a.newRelayState()
+	defer l.saveMark(true)
 	tick := time.NewTicker(relayTick)
 	defer tick.Stop()
+	l.step(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -97,9 +109,14 @@ func (a *txApp) relayLoop(ctx context.Context) {
 			case ev.committed != nil:
 				l.onCommitted(ctx, ev.committed)
 			default:
-				l.pending.Ack(ev.acked)
+				if ids := l.backlog.ack(ev.ackedBy, ev.acked); len(ids) > 0 {
+					l.pending.Ack(ids)
+					l.wakeUp()
+				}
 			}
 		case <-a.recordersMoved:
+			l.step(ctx)
+		case <-l.wake:
 			l.step(ctx)
 		case <-tick.C:
 			l.step(ctx)
@@ -111,71 +128,69 @@ func (a *txApp) relayLoop(ctx context.Context) {
 type relayState struct {
 	a       *txApp
 	pending *relay.Pending
-	// outboxes are the packages of committed blocks not all sent yet, by
-	// height.
-	outboxes map[types.Height]*outbox
-	recs     *recordSender
-	start    time.Time
+	backlog *relayBacklog
+	// recent is the last committed block, so that a backlog that keeps up
+	// does not read it back from the store.
+	recent *committedBlock
+	recs   *recordSender
+	start  time.Time
+	// mark is the delivery mark in the store; markAt when the loop last
+	// looked whether to write it.
+	mark   types.Height
+	markAt time.Time
+	// wake asks for a step soon: the backlog stopped on its read budget,
+	// or acknowledgements freed room.
+	wake chan struct{}
+	// failed is the last error reading the backlog, logged once.
+	failed string
 }
 
-type outbox struct {
-	hash types.Hash
-	pkgs []relay.Addressed
-	// siblingsSent: the packages that need no lift are in pending; the
-	// others wait for the root.
-	siblingsSent bool
+// newRelayState starts the relay loop's state from the stored delivery
+// mark: every committed height from it on is read back, as room allows.
+func (a *txApp) newRelayState() *relayState {
+	r := a.r
+	chain := a.spec.ID
+	head, _ := a.head()
+	mark, ok, err := readDeliveryMark(a.db, chain)
+	switch {
+	case err != nil:
+		r.log.Error("relays: delivery mark unreadable, sending every relay of the chain again", "err", err)
+		mark, ok = 1, false
+	case ok && mark > types.Height(head.Height)+1:
+		r.log.Error("relays: delivery mark above the head, sending every relay of the chain again", "mark", mark, "head", head.Height)
+		mark, ok = 1, false
+	}
+	dests := map[types.ChainID]int{}
+	for _, d := range a.topo.Transactions() {
+		if c, found := r.n.gen.Chain(d); found && d != chain && len(c.Committee) > 0 {
+			dests[d] = c.Committee[int(r.self)%len(c.Committee)]
+		}
+	}
+	perDest := relayLimits.held / max(1, len(dests))
+	l := &relayState{
+		a:       a,
+		pending: relay.NewPending(relay.PendingConfig{Max: relayLimits.held, Base: relayResendBase, MaxBackoff: relayLimits.resendMax}),
+		backlog: newRelayBacklog(mark, types.Height(head.Height), dests, perDest, relayLimits.reads),
+		recs:    newRecordSender(a.r, a.parentRunner),
+		start:   time.Now(),
+		wake:    make(chan struct{}, 1),
+	}
+	if ok {
+		l.mark = mark
+	}
+	if from := l.backlog.mark(); uint64(from) <= head.Height {
+		r.log.Info("relays of committed blocks to send again", "from", from, "head", head.Height)
+	}
+	return l
 }
 
 func (l *relayState) now() time.Duration { return time.Since(l.start) }
 
-// rebuild reads back the outer relays of the last relayRebuildWindow
-// committed blocks.
-func (l *relayState) rebuild() {
-	a := l.a
-	head, _ := a.head()
-	lo := types.Height(1)
-	if head.Height >= relayRebuildWindow {
-		lo = types.Height(head.Height) - relayRebuildWindow + 1
-	}
-	empty := merkle.EmptyRoot()
-	for h := lo; uint64(h) <= head.Height; h++ {
-		sb, err := readStoredBlock(a.db, a.spec.ID, h)
-		if err != nil {
-			a.r.log.Error("rebuild relays", "height", h, "err", err)
-			return
-		}
-		if sb.Decision == nil || sb.Decision.Block == nil || sb.Header.OuterRelayRoot == empty {
-			continue
-		}
-		body, err := exec.DecodeBody(sb.Decision.Block.Body)
-		if err != nil {
-			a.r.log.Error("rebuild relays", "height", h, "err", err)
-			continue
-		}
-		l.addOutbox(&sb.Header, &body)
-	}
-	if len(l.outboxes) > 0 {
-		a.r.log.Info("relays of recent blocks to send again", "blocks", len(l.outboxes))
-	}
-}
-
-func (l *relayState) addOutbox(h *types.Header, body *exec.Body) {
-	pkgs, err := relay.Outbox(h, body, l.a.topo)
-	if err != nil {
-		l.a.r.log.Error("outbox of a committed block", "height", h.Height, "err", err)
-		return
-	}
-	if len(pkgs) > 0 {
-		l.outboxes[h.Height] = &outbox{hash: h.Hash(), pkgs: pkgs}
-	}
-}
-
 func (l *relayState) onCommitted(ctx context.Context, c *committedBlock) {
 	a := l.a
 	l.recs.committed(c.record)
-	if c.body != nil {
-		l.addOutbox(&c.record.Header, c.body)
-	}
+	l.recent = c
+	l.backlog.committed(c.record.Header.Height)
 	if len(c.acks) > 0 {
 		a.sendAcks(c.acks)
 	}
@@ -183,52 +198,149 @@ func (l *relayState) onCommitted(ctx context.Context, c *committedBlock) {
 }
 
 // step sends what is due: records, and the relays of blocks the recorders
-// recorded.
+// recorded, after reading further heights into the backlog.
 func (l *relayState) step(ctx context.Context) {
-	a := l.a
-	chain := a.spec.ID
-	parent := a.parent
-	tip, _ := parent.Tip(chain)
-	now := l.now()
-	for h, ob := range l.outboxes {
-		if h > tip.Height {
-			continue
-		}
-		if !parent.Confirmed(chain, h, ob.hash) {
-			a.r.log.Error("the recorder chain recorded another block than this node committed", "height", h, "committed", ob.hash)
-			delete(l.outboxes, h)
-			continue
-		}
-		done := true
-		for _, p := range ob.pkgs {
-			if l.needsLift(p.Dest) {
-				done = false
-				continue
-			}
-			if !ob.siblingsSent {
-				l.queue(now, h, p)
-			}
-		}
-		ob.siblingsSent = true
-		if !done {
-			lifted, ok := l.lift(h, ob)
-			if !ok {
-				continue
-			}
-			for _, p := range lifted {
-				l.queue(now, h, p)
-			}
-		}
-		delete(l.outboxes, h)
-	}
-	l.sendRelays(ctx, l.pending.Due(now))
+	more := l.fill()
+	l.queueRecorded()
+	l.sendRelays(ctx, l.pending.Due(l.now()))
 	l.recs.step(ctx)
+	l.saveMark(false)
+	if more {
+		l.wakeUp()
+	}
 }
 
-func (l *relayState) queue(now time.Duration, h types.Height, p relay.Addressed) {
-	if err := l.pending.Add(now, p); err != nil {
-		l.a.r.log.Warn("relay not queued", "height", h, "err", err)
+func (l *relayState) wakeUp() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
 	}
+}
+
+// fill reads the next heights into the backlog; true when heights are left
+// that could be read at once.
+func (l *relayState) fill() bool {
+	log := l.a.r.log
+	more, skipped, err := l.backlog.fill(l.readOutbox)
+	if skipped > 0 {
+		log.Error("relays to a chain without committee", "count", skipped)
+	}
+	if err == nil {
+		l.failed = ""
+	} else {
+		if msg := err.Error(); msg != l.failed {
+			l.failed = msg
+			log.Error("relays: read a committed block back", "err", err)
+		}
+	}
+	return more
+}
+
+// readOutbox is the backlog's outboxReader: the packages of committed
+// height h, from the last commit or the store. A stored block whose relays
+// cannot be rebuilt (which its commit did) has none: they are logged and
+// left to the chain's other members.
+func (l *relayState) readOutbox(h types.Height) (types.Header, []relay.Addressed, error) {
+	a := l.a
+	var header types.Header
+	var body *exec.Body
+	if c := l.recent; c != nil && c.record.Header.Height == h {
+		header, body = c.record.Header, c.body
+	} else {
+		sb, err := readStoredBlock(a.db, a.spec.ID, h)
+		if err != nil {
+			return types.Header{}, nil, err
+		}
+		header = sb.Header
+		if sb.Decision != nil && sb.Decision.Block != nil && header.OuterRelayRoot != merkle.EmptyRoot() {
+			b, err := exec.DecodeBody(sb.Decision.Block.Body)
+			if err != nil {
+				a.r.log.Error("relays of a stored block", "height", h, "err", err)
+			} else {
+				body = &b
+			}
+		}
+	}
+	if body == nil {
+		return header, nil, nil
+	}
+	pkgs, err := relay.Outbox(&header, body, a.topo)
+	if err != nil {
+		a.r.log.Error("outbox of a committed block", "height", h, "err", err)
+		return header, nil, nil
+	}
+	return header, pkgs, nil
+}
+
+// queueRecorded hands relay.Pending the packages of the blocks the
+// recorder recorded, lifted where they need it, oldest first, as long as
+// it has room; what does not fit waits in the backlog.
+func (l *relayState) queueRecorded() {
+	a := l.a
+	chain := a.spec.ID
+	tip, _ := a.parent.Tip(chain)
+	now := l.now()
+	for _, blk := range l.backlog.unsentBlocks() {
+		if blk.height > tip.Height {
+			return
+		}
+		if !blk.confirmed {
+			if !a.parent.Confirmed(chain, blk.height, blk.hash) {
+				a.r.log.Error("the recorder chain recorded another block than this node committed", "height", blk.height, "committed", blk.hash)
+				l.pending.Ack(l.backlog.drop(blk))
+				continue
+			}
+			blk.confirmed = true
+		}
+		var lift *liftProof
+		tried := false
+		for _, r := range blk.relays {
+			if r.done || r.queued {
+				continue
+			}
+			if !r.lifted && l.needsLift(r.a.Dest) {
+				if !tried {
+					lift, tried = l.lift(blk.height), true
+				}
+				if lift == nil {
+					continue
+				}
+				pkg, err := relay.LiftPackage(r.a.Package, &blk.header, &lift.header, lift.path)
+				if err != nil {
+					a.r.log.Error("lift a relay", "height", blk.height, "err", err)
+					l.backlog.release(r)
+					continue
+				}
+				r.a.Package = pkg
+			}
+			r.lifted = true
+			if err := l.pending.Add(now, r.a); err != nil {
+				l.backlog.settle(blk)
+				return
+			}
+			r.queued = true
+		}
+		l.backlog.settle(blk)
+	}
+}
+
+// saveMark writes the delivery mark if it moved; it looks at most every
+// relayMarkEvery, unless final.
+func (l *relayState) saveMark(final bool) {
+	if !final && time.Since(l.markAt) < relayMarkEvery {
+		return
+	}
+	l.markAt = time.Now()
+	m := l.backlog.mark()
+	if m <= l.mark {
+		return
+	}
+	a := l.a
+	if err := writeDeliveryMark(a.db, a.spec.ID, m); err != nil {
+		a.r.log.Error("relays: write the delivery mark", "err", err)
+		return
+	}
+	l.mark = m
 }
 
 // needsLift reports whether a package for chain dest must be lifted to the
@@ -242,42 +354,37 @@ func (l *relayState) needsLift(dest types.ChainID) bool {
 	return !ok || c.Parent != a.parent.r.chain
 }
 
-// lift returns the packages of ob that need a lift, lifted to the
-// coordinator block that recorded height h, once the root recorded that
-// block; false while it has not.
-func (l *relayState) lift(h types.Height, ob *outbox) ([]relay.Addressed, bool) {
+// liftProof is the hop of a sub-chain's block up to the coordinator block
+// that recorded it.
+type liftProof struct {
+	header types.Header // the coordinator block
+	path   merkle.Proof // of the sub-chain's header in its record root
+}
+
+// lift returns the lift of height h of the chain to the coordinator block
+// that recorded it, once the root recorded that block; nil while it has
+// not.
+func (l *relayState) lift(h types.Height) *liftProof {
 	a := l.a
 	coord := a.parent
 	an, ok := coord.recorded(a.spec.ID, h)
 	if !ok {
-		return nil, false
+		return nil
 	}
 	sb, body, err := coord.rootBlock(an.root)
 	if err != nil {
 		a.r.log.Error("read the coordinator block of a relay", "height", h, "err", err)
-		return nil, false
+		return nil
 	}
 	if !a.top.Confirmed(coord.r.chain, sb.Header.Height, sb.Header.Hash()) {
-		return nil, false
+		return nil
 	}
 	path, err := rootchain.ProveRecord(&body, a.spec.ID, h)
 	if err != nil {
 		a.r.log.Error("prove a relay's block in its coordinator block", "height", h, "err", err)
-		return nil, false
+		return nil
 	}
-	var out []relay.Addressed
-	for _, p := range ob.pkgs {
-		if !l.needsLift(p.Dest) {
-			continue
-		}
-		pkg, err := relay.LiftPackage(p.Package, &sb.Header, path)
-		if err != nil {
-			a.r.log.Error("lift a relay", "height", h, "err", err)
-			continue
-		}
-		out = append(out, relay.Addressed{Dest: p.Dest, Package: pkg})
-	}
-	return out, true
+	return &liftProof{header: sb.Header, path: path}
 }
 
 // sendRelays sends due packages to their destination chains: this member

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/thinkey/thinkey/crypto/bls"
+	"github.com/thinkey/thinkey/crypto/hash"
 	"github.com/thinkey/thinkey/node/chains"
 	"github.com/thinkey/thinkey/node/consensus"
+	"github.com/thinkey/thinkey/node/relay"
 	"github.com/thinkey/thinkey/node/rootchain"
 	"github.com/thinkey/thinkey/node/types"
 	"github.com/thinkey/thinkey/storage"
@@ -46,8 +48,12 @@ var (
 )
 
 // anchorKeyPrefix starts the anchor index keys: 'a' | chain u32 | height
-// u64 -> header hash (32) | root height u64.
+// u64 -> anchor record (encodeAnchor).
 const anchorKeyPrefix = 'a'
+
+// anchorRecordLen is the length of an anchor record: header hash (32) |
+// OuterRelayRoot (32) | recorder height u64.
+const anchorRecordLen = 2*hash.Size + 8
 
 func anchorStoreKey(chain types.ChainID, height types.Height) []byte {
 	k := make([]byte, 0, 13)
@@ -61,24 +67,34 @@ type anchorKey struct {
 	height types.Height
 }
 
-// anchor is a recorded header: its hash and the root height of the block
-// that recorded it.
+// anchor is a recorded header: its hash, its OuterRelayRoot (what a relay
+// proved by reference is checked against) and the height of the recorder
+// block that recorded it.
 type anchor struct {
-	hash types.Hash
-	root types.Height
+	hash      types.Hash
+	relayRoot types.Hash
+	root      types.Height
+}
+
+func anchorOf(h *types.Header, recorderHeight types.Height) anchor {
+	return anchor{hash: h.Hash(), relayRoot: h.OuterRelayRoot, root: recorderHeight}
 }
 
 func encodeAnchor(a anchor) []byte {
-	return binary.BigEndian.AppendUint64(append(make([]byte, 0, 40), a.hash[:]...), uint64(a.root))
+	b := make([]byte, 0, anchorRecordLen)
+	b = append(b, a.hash[:]...)
+	b = append(b, a.relayRoot[:]...)
+	return binary.BigEndian.AppendUint64(b, uint64(a.root))
 }
 
 func decodeAnchor(b []byte) (anchor, error) {
-	if len(b) != 40 {
-		return anchor{}, fmt.Errorf("anchor record of %d bytes, want 40: %w", len(b), storage.ErrCorruption)
+	if len(b) != anchorRecordLen {
+		return anchor{}, fmt.Errorf("anchor record of %d bytes, want %d: %w", len(b), anchorRecordLen, storage.ErrCorruption)
 	}
 	var a anchor
 	copy(a.hash[:], b)
-	a.root = types.Height(binary.BigEndian.Uint64(b[32:]))
+	copy(a.relayRoot[:], b[hash.Size:])
+	a.root = types.Height(binary.BigEndian.Uint64(b[2*hash.Size:]))
 	return a, nil
 }
 
@@ -226,6 +242,26 @@ func (a *rootApp) open(headers map[types.ChainID]types.Header) error {
 	if st.Root() != head.StateRoot {
 		return fmt.Errorf("load root state: root %s differs from the head's %s: %w", st.Root(), head.StateRoot, storage.ErrCorruption)
 	}
+	// The anchors of the children's tips: a store whose anchor records
+	// are not of this layout (an earlier version's) is refused here, not
+	// at the first relay it cannot check.
+	for _, c := range st.Children() {
+		tip, _ := st.Tip(c)
+		if tip.Height == 0 {
+			continue
+		}
+		b, err := a.db.State().Get(uint32(chain), anchorStoreKey(c, tip.Height))
+		if err != nil {
+			return fmt.Errorf("load anchor of chain %d height %d: %w", c, tip.Height, err)
+		}
+		an, err := decodeAnchor(b)
+		if err != nil {
+			return fmt.Errorf("load anchor of chain %d height %d: %w", c, tip.Height, err)
+		}
+		if an.hash != tip.Hash() {
+			return fmt.Errorf("load anchor of chain %d height %d: hash %s, the recorded tip's %s: %w", c, tip.Height, an.hash, tip.Hash(), storage.ErrCorruption)
+		}
+	}
 	a.state, a.hd, a.header = st, head, header
 	return nil
 }
@@ -268,10 +304,21 @@ func (a *rootApp) connectParent(parent *runner) {
 }
 
 // Confirmed implements relay.Anchors: header hash h of chain at height is
-// recorded by a root block this node has committed.
+// recorded by a block of this recorder chain this node has committed.
 func (a *rootApp) Confirmed(chain types.ChainID, height types.Height, h types.Hash) bool {
 	an, ok := a.recorded(chain, height)
 	return ok && an.hash == h
+}
+
+// Recorded implements relay.Anchors: the hash and OuterRelayRoot of the
+// header of chain at height that a block of this recorder chain this node
+// has committed recorded.
+func (a *rootApp) Recorded(chain types.ChainID, height types.Height) (relay.Anchor, bool) {
+	an, ok := a.recorded(chain, height)
+	if !ok {
+		return relay.Anchor{}, false
+	}
+	return relay.Anchor{Hash: an.hash, OuterRelayRoot: an.relayRoot}, true
 }
 
 // recorded returns the anchor of chain at height, if the committed root
@@ -495,7 +542,7 @@ func (a *rootApp) persist(batch *storage.Batch, commits []consensus.Decision, du
 			writes = append(writes, storage.Write{Key: rootStateKey, Value: enc})
 			for i := range p.records {
 				rh := &p.records[i].Header
-				an := anchor{hash: rh.Hash(), root: h.Height}
+				an := anchorOf(rh, h.Height)
 				writes = append(writes, storage.Write{Key: anchorStoreKey(rh.ChainID, rh.Height), Value: encodeAnchor(an)})
 				added[anchorKey{rh.ChainID, rh.Height}] = an
 			}

@@ -129,15 +129,6 @@ func (s consumedSet) Consumed(id types.Hash) bool {
 	return ok
 }
 
-// trustedAnchors confirms every header: the Anchors a decided block is
-// executed with at commit. A quorum of the chain's committee checked the
-// block's relays against their root views before certifying it, so a node
-// whose own view is behind still commits it (the proofs' paths are checked
-// all the same).
-type trustedAnchors struct{}
-
-func (trustedAnchors) Confirmed(types.ChainID, types.Height, types.Hash) bool { return true }
-
 // relaySender is a node that sent a relay package: it is acknowledged
 // when a block consumes the relay.
 type relaySender struct {
@@ -213,6 +204,17 @@ func (s anchorSet) Confirmed(c types.ChainID, height types.Height, h types.Hash)
 		}
 	}
 	return false
+}
+
+// Recorded implements relay.Anchors. A chain has one recorder, so at most
+// one of the set knows (c, height).
+func (s anchorSet) Recorded(c types.ChainID, height types.Height) (relay.Anchor, bool) {
+	for _, rc := range s {
+		if an, ok := rc.Recorded(c, height); ok {
+			return an, true
+		}
+	}
+	return relay.Anchor{}, false
 }
 
 // advanced returns a channel closed once one of the recorders commits.
@@ -496,8 +498,13 @@ func (a *txApp) plan(d consensus.Decision, parent *types.Header) (commitPlan, er
 		if err != nil {
 			return p, fmt.Errorf("commit block %d: %w: %w", h.Height, errDecidedInvalid, err)
 		}
+		// A quorum of the committee checked the block's relays against
+		// their recorder views before certifying it: a node whose own
+		// view is behind (block sync, a restart) still commits it. What
+		// needs no view (addressing, full proofs' paths, the consumed
+		// set) is checked all the same.
 		env := a.env
-		env.Relays = relay.Verifier{Chain: a.spec.ID, Topology: a.topo, Anchors: trustedAnchors{}, Consumed: a.consumed}
+		env.Relays = relay.Trusted{Chain: a.spec.ID, Topology: a.topo, Consumed: a.consumed}
 		r, err := exec.Verify(a.mem, a.spec, &body, exec.RootsOf(&h), env)
 		if err != nil {
 			return p, fmt.Errorf("commit block %d: %w: %w", h.Height, errDecidedInvalid, err)
@@ -725,7 +732,7 @@ func (a *txApp) receive(in inbound) bool {
 		}
 		r.m.messagesIn.WithLabelValues("relay_ack").Inc()
 		select {
-		case a.events <- relayEvent{acked: ack.IDs}:
+		case a.events <- relayEvent{acked: ack.IDs, ackedBy: in.node}:
 		default:
 			r.drop(dropIngestFull, in.node, kind, errors.New("relay queue full"))
 		}

@@ -6,7 +6,8 @@ import (
 	"github.com/thinkey/thinkey/node/types"
 )
 
-// benchFixture is a relay in a block of 1000 relays, with lifts hops.
+// benchFixture is a relay in a block of 1000 relays, by reference (lifts
+// < 0) or in the full form with lifts hops.
 func benchFixture(b *testing.B, lifts int) (Verifier, types.Message, []byte) {
 	b.Helper()
 	topo := testTopology(b)
@@ -21,28 +22,28 @@ func benchFixture(b *testing.B, lifts int) (Verifier, types.Message, []byte) {
 	h, body := sourceBlock(source, 10, msgs)
 	out := outbox(b, &h, &body, topo)
 	pkg := out[len(out)/2].Package
+	anc := anchors{}
+	if lifts < 0 {
+		anc.confirm(&h)
+		return Verifier{Chain: dest, Topology: topo, Anchors: anc, Consumed: consumed{}}, pkg.Message, pkg.Proof
+	}
+	pkg = fullForm(b, pkg, &h)
+	last := &h
 	for i := range lifts {
-		p, err := DecodeProof(pkg.Proof)
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, _ := topo.Chain(p.Last().ChainID)
+		c, _ := topo.Chain(last.ChainID)
 		// A recorder block of 64 records.
 		others := make([]*types.Header, 63)
 		for j := range others {
 			others[j] = &types.Header{Version: types.HeaderVersion, ChainID: chainC, Height: types.Height(j + 1)}
 		}
-		rh, paths := recorderBlock(b, c.Parent, types.Height(7+i), append(others, p.Last())...)
-		if pkg, err = LiftPackage(pkg, &rh, paths[len(paths)-1]); err != nil {
+		rh, paths := recorderBlock(b, c.Parent, types.Height(7+i), append(others, last)...)
+		var err error
+		if pkg, err = LiftPackage(pkg, &h, &rh, paths[len(paths)-1]); err != nil {
 			b.Fatal(err)
 		}
+		last = &rh
 	}
-	p, err := DecodeProof(pkg.Proof)
-	if err != nil {
-		b.Fatal(err)
-	}
-	anc := anchors{}
-	anc.confirm(p.Last())
+	anc.confirm(last)
 	v := Verifier{Chain: dest, Topology: topo, Anchors: anc, Consumed: consumed{}}
 	return v, pkg.Message, pkg.Proof
 }
@@ -58,6 +59,7 @@ func benchmarkVerify(b *testing.B, lifts int) {
 	}
 }
 
+func BenchmarkVerifyRelayRef(b *testing.B)     { benchmarkVerify(b, -1) }
 func BenchmarkVerifyRelayNoLift(b *testing.B)  { benchmarkVerify(b, 0) }
 func BenchmarkVerifyRelayOneLift(b *testing.B) { benchmarkVerify(b, 1) }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,15 +24,20 @@ func sampleProof(tb fatalReporter) Proof {
 	tb.Helper()
 	h, body := sourceBlock(chainC, 5, []types.Message{relayMsg(chainC, chainA, 1), relayMsg(chainC, chainA, 2), relayMsg(chainC, chainB, 3)})
 	out := outbox(tb, &h, &body, testTopology(tb))
-	p, err := DecodeProof(out[0].Package.Proof)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	p := Proof{Source: h, Path: decodeRef(tb, out[0].Package.Proof).Path}
 	lift(tb, &p, coord, 8)
 	lift(tb, &p, types.RootChain, 3)
 	return p
 }
 
+// sampleRefProof is the reference proof of a chainA relay.
+func sampleRefProof(tb fatalReporter) RefProof {
+	tb.Helper()
+	h, body := sourceBlock(chainA, 5, []types.Message{relayMsg(chainA, chainB, 1), relayMsg(chainA, chainB, 2), relayMsg(chainA, chainC, 3)})
+	return decodeRef(tb, outbox(tb, &h, &body, testTopology(tb))[0].Package.Proof)
+}
+
+// sampleBatch holds packages of both forms.
 func sampleBatch(tb fatalReporter) Batch {
 	tb.Helper()
 	h, body := sourceBlock(chainA, 5, []types.Message{relayMsg(chainA, chainB, 1), relayMsg(chainA, chainB, 2), relayMsg(chainA, chainB, 3)})
@@ -39,6 +45,7 @@ func sampleBatch(tb fatalReporter) Batch {
 	for _, a := range outbox(tb, &h, &body, testTopology(tb)) {
 		b.Packages = append(b.Packages, a.Package)
 	}
+	b.Packages[1] = fullForm(tb, b.Packages[1], &h)
 	b.Packages[2].Message.Args = []byte{1, 2, 3}
 	return b
 }
@@ -74,6 +81,50 @@ func TestProofLayout(t *testing.T) {
 	if !bytes.Equal(enc[238+plen:238+plen+types.HeaderSize], rec) {
 		t.Fatal("first lift's recorder not after the lift count")
 	}
+}
+
+func TestRefProofLayout(t *testing.T) {
+	r := sampleRefProof(t)
+	enc := marshal(t, &r)
+	if len(enc) != r.EncodedLen() {
+		t.Fatalf("encoding of %d bytes, EncodedLen %d", len(enc), r.EncodedLen())
+	}
+	path, _ := r.Path.MarshalBinary()
+	if enc[0] != RefProofTag || binary.BigEndian.Uint32(enc[1:]) != uint32(chainA) || binary.BigEndian.Uint64(enc[5:]) != 5 ||
+		binary.BigEndian.Uint32(enc[13:]) != uint32(len(path)) || !bytes.Equal(enc[17:], path) {
+		t.Fatalf("layout does not match the documentation: %x", enc)
+	}
+	if _, err := DecodeProof(enc); !errors.Is(err, codec.ErrWrongType) {
+		t.Fatalf("the full decoder took a reference: %v", err)
+	}
+	full := sampleProof(t)
+	if _, err := DecodeRefProof(marshal(t, &full)); !errors.Is(err, codec.ErrWrongType) {
+		t.Fatalf("the reference decoder took a full proof: %v", err)
+	}
+}
+
+func TestRefProofRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		r := RefProof{
+			Chain:  types.ChainID(rapid.Uint32().Draw(t, "chain")),
+			Height: types.Height(rapid.Uint64().Draw(t, "height")),
+			Path:   drawPath(t, "path"),
+		}
+		enc, err := r.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(enc) != r.EncodedLen() || len(enc) > MaxRefProofLen {
+			t.Fatalf("encoding of %d bytes, EncodedLen %d, maximum %d", len(enc), r.EncodedLen(), MaxRefProofLen)
+		}
+		q, err := DecodeRefProof(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(marshal(t, &q), enc) || q.Chain != r.Chain || q.Height != r.Height || !slices.Equal(q.Path.Siblings, r.Path.Siblings) {
+			t.Fatal("reference proof does not round-trip")
+		}
+	})
 }
 
 func TestProofRoundTrip(t *testing.T) {
@@ -184,6 +235,11 @@ func TestEncodersRefuse(t *testing.T) {
 	if _, err := p.MarshalBinary(); err == nil {
 		t.Fatal("proof with an unsupported header version encoded")
 	}
+	r := sampleRefProof(t)
+	r.Path.Index = r.Path.LeafCount
+	if out, err := r.AppendBinary([]byte("keep")); err == nil || string(out) != "keep" {
+		t.Fatalf("reference with a path of no shape: %q, %v: want the input back and an error", out, err)
+	}
 }
 
 func TestSplitBatches(t *testing.T) {
@@ -250,6 +306,8 @@ func fuzzSeeds(tb fatalReporter) map[string]map[string][]byte {
 	proof := marshal(tb, &p)
 	plen := p.Path.EncodedSize()
 	bare := Proof{Source: p.Source, Path: p.Path}
+	r := sampleRefProof(tb)
+	ref := marshal(tb, &r)
 	b := sampleBatch(tb)
 	batch := marshal(tb, &b)
 	a := sampleAck()
@@ -266,6 +324,18 @@ func fuzzSeeds(tb fatalReporter) map[string]map[string][]byte {
 			"path-shape":       withByte(proof, 237+16, 9),
 			"header-version":   withByte(proof, 2, 2),
 			"oversized":        make([]byte, MaxProofLen+1),
+		},
+		"FuzzDecodeRefProof": {
+			"valid":            ref,
+			"valid-one-leaf":   marshal(tb, &RefProof{Chain: chainB, Height: 1, Path: merkle.Proof{LeafCount: 1}}),
+			"wrong-tag":        withByte(ref, 0, ProofTag),
+			"truncated":        ref[:len(ref)-1],
+			"truncated-height": ref[:9],
+			"trailing":         append(bytes.Clone(ref), 0),
+			"path-length-long": withUint32(ref, 13, maxPathLen+1),
+			"path-length-over": withUint32(ref, 13, uint32(len(ref)-refFixedSize+1)),
+			"path-shape":       withByte(ref, 17+16, 9),
+			"oversized":        append([]byte{RefProofTag}, make([]byte, MaxRefProofLen)...),
 		},
 		"FuzzDecodeBatch": {
 			"valid":             batch,
@@ -296,6 +366,13 @@ var decoders = map[string]func([]byte) ([]byte, error){
 			return nil, err
 		}
 		return p.MarshalBinary()
+	},
+	"FuzzDecodeRefProof": func(b []byte) ([]byte, error) {
+		r, err := DecodeRefProof(b)
+		if err != nil {
+			return nil, err
+		}
+		return r.MarshalBinary()
 	},
 	"FuzzDecodeBatch": func(b []byte) ([]byte, error) {
 		v, err := DecodeBatch(b)
@@ -341,6 +418,19 @@ func FuzzDecodeProof(f *testing.F) {
 		v := Verifier{Chain: chainA, Topology: topo, Anchors: anchors{}, Consumed: consumed{}}
 		if err := v.VerifyRelay(&msg, b); err == nil {
 			t.Fatal("a proof verified with no confirmed header")
+		}
+	})
+}
+
+func FuzzDecodeRefProof(f *testing.F) {
+	f.Add(marshal(f, ptr(sampleRefProof(f))))
+	topo := testTopology(f)
+	msg := relayMsg(chainA, chainB, 1)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkCanonical(t, "FuzzDecodeRefProof", b)
+		v := Verifier{Chain: chainB, Topology: topo, Anchors: anchors{}, Consumed: consumed{}}
+		if err := v.VerifyRelay(&msg, b); err == nil {
+			t.Fatal("a proof verified with no recorded header")
 		}
 	})
 }

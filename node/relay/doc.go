@@ -7,12 +7,16 @@
 //
 //   - Outbox (source side) turns a block's outer relays into Packages, one
 //     per message in body order, each addressed to the chain of its
-//     recipient (chains.Topology.OwnerOf) with a Proof against the block
-//     header: the path of the message in the header's OuterRelayRoot. It
-//     hashes the relay tree once for all of them. AddLift and LiftPackage
-//     add hops up the recorder tree.
+//     recipient (chains.Topology.OwnerOf) with a proof by reference
+//     (RefProof: the block's chain and height and the path of the message
+//     in the header's OuterRelayRoot). It hashes the relay tree once for
+//     all of them. LiftPackage turns a package into the full form (Proof:
+//     the source header, the path, and hops up the recorder tree) for a
+//     destination that does not follow the source chain's recorder;
+//     AddLift adds a hop to a Proof.
 //   - Verifier (destination side) is the exec.RelayVerifier a chain's
-//     blocks are built and verified with.
+//     blocks are built and verified with; Trusted is the one a decided
+//     block is executed with at commit, which needs no recorder view.
 //   - Inbox (destination side) holds arriving packages, deduplicated by
 //     message ID, and gives the leader's Execute those that verify now, in
 //     (source chain, source height, message ID) order. It keeps up to
@@ -30,20 +34,39 @@
 //
 // node/driver and node/sim, the two shells that run chains. After a block
 // of a transaction chain commits, they keep its Outbox; once the block is
-// confirmed on the sender's own recorder view they put its packages in
-// Pending and send them in Batches (member i of the source committee to
-// member i mod n of the destination's). A destination member adds the
-// packages of a Batch to its Inbox (acknowledging at once those already
-// consumed), its leader takes Inbox.Ready as relay inputs of the next
-// block, every block is executed and verified with a Verifier over the
-// node's recorder view (Anchors) and the chain's consumed set as of the
-// block's parent (Consumed), and after a commit the shell calls
-// Inbox.Forget and acknowledges the consumed IDs with an Ack, on which the
-// sender calls Pending.Ack.
+// confirmed on the sender's own recorder view they lift the packages that
+// need it (LiftPackage), put them in Pending and send them in Batches
+// (member i of the source committee to member i mod n of the
+// destination's). A destination member adds the packages of a Batch to
+// its Inbox (acknowledging at once those already consumed), its leader
+// takes Inbox.Ready as relay inputs of the next block, every proposed
+// block is built and verified with a Verifier over the node's recorder
+// view (Anchors) and the chain's consumed set as of the block's parent
+// (Consumed), a decided block is executed at commit with Trusted, and
+// after a commit the shell calls Inbox.Forget and acknowledges the
+// consumed IDs with an Ack, on which the sender calls Pending.Ack.
+//
+// # Two forms of proof
+//
+// Every destination node already holds the header of a source block its
+// recorder view recorded: the recorder chain's block carries it whole in
+// its Record, and the node's anchor index maps (chain, height) to the
+// recorded header's hash and OuterRelayRoot (Anchors.Recorded). So a
+// relay whose destination follows the recorder of the source chain
+// travels by reference (RefProof, tag 0x29): the source chain and height
+// and the path, 386 bytes for a block of 2,000 relays instead of the 607
+// of the full form. Every node follows the recorder of its top-level
+// chain (the root) and, in a sub-chain, its coordinator: so a relay from
+// a top-level chain to any chain, and one between sibling sub-chains,
+// travels by reference. Only a sub-chain's relay to a chain outside its
+// coordinator travels in the full form (Proof, tag 0x22), the source
+// header with lifts up to a recorder block its destination's view
+// records. The full form with no lift stays valid; the shells do not
+// send it.
 //
 // # Verification
 //
-// A package of message msg with Proof p verifies at chain D when
+// A package of message msg with a full Proof p verifies at chain D when
 //
 //  1. msg is an outer relay (and passes ValidateBasic) whose SourceChain is
 //     p.Source.ChainID, a transaction chain other than D, and msg.To is an
@@ -59,16 +82,35 @@
 //     under that header's own chain, height and hash;
 //  5. Consumed does not hold msg.ID().
 //
-// A failure of 1 to 3 wraps ErrInvalid: the package will never verify. A
-// failure of 4 is ErrNotConfirmed, which is not a verdict on the relay:
-// the node's view of the recorder chains may be behind, so shells retry
-// later (the Inbox keeps such packages) instead of rejecting. A failure of
-// 5 is ErrConsumed. exec wraps the error in its BlockError, through which
-// errors.Is still finds these sentinels.
+// A package with a RefProof r verifies at chain D when
 //
-// Steps 1 to 3 hash the message and the proof's paths and headers; the
-// Inbox runs them once per package and topology and afterwards only steps
-// 4 and 5, which allocate nothing.
+//  1. as above, with r.Chain for the proof's source chain;
+//  2. Anchors.Recorded knows the header of r.Chain at r.Height (else
+//     ErrNotConfirmed), its OuterRelayRoot is not zero (the root of an
+//     EMPTY header, which holds no relay) and r.Path leads from
+//     exec.RelayLeaf(msg.ID()) to it;
+//  3. Consumed does not hold msg.ID().
+//
+// A failure of the stateless rules (1 to 3 of the full form, 1 of the
+// reference) or of a reference's path against the recorded root wraps
+// ErrInvalid: the package will never verify, since a recorded header does
+// not change. A header not known to the anchors is ErrNotConfirmed, which
+// is not a verdict on the relay: the node's view of the recorder chains
+// may be behind, so shells retry later (the Inbox keeps such packages)
+// instead of rejecting. A consumed message is ErrConsumed. exec wraps the
+// error in its BlockError, through which errors.Is still finds these
+// sentinels.
+//
+// The stateless rules hash the message and the full proof's paths and
+// headers; the Inbox runs them once per package and topology, and a
+// reference's path once per recorded root, and afterwards only the
+// lookups, which allocate nothing.
+//
+// Trusted, the verifier of a decided block, applies the stateless rules
+// and, when given a Consumed, rule 5 (3 of the reference); it looks up no
+// header, so a node whose recorder view is behind (block sync, a restart)
+// executes a block a quorum of its committee certified. Those members
+// verified its relays against their own views before voting.
 //
 // # Why proofs and not signatures (paper 4.3)
 //
@@ -86,13 +128,13 @@
 //
 // Every node follows the recorders of its own chain up to the root. Between
 // sibling sub-chains of one coordinator the destination follows that
-// coordinator, so a proof with no lift is confirmed as soon as the
-// coordinator records the source block: Anchors.Confirmed(source chain,
-// height, hash) answers from the coordinator's committed blocks, without
-// waiting for the root (paper 4.3: "just wait until the digest is recorded
-// on its transaction chain"). A top-level source chain is recorded by the
-// root directly, also with no lift. Across branches of the tree the
-// destination does not follow the source's coordinator, so the proof
+// coordinator, so a proof by reference verifies as soon as the coordinator
+// records the source block: Anchors.Recorded(source chain, height) answers
+// from the coordinator's committed blocks, without waiting for the root
+// (paper 4.3: "just wait until the digest is recorded on its transaction
+// chain"). A top-level source chain is recorded by the root directly, also
+// by reference. Across branches of the tree the destination does not
+// follow the source's coordinator, so the proof is in the full form and
 // carries lifts up the source's branch until a header the destination's
 // anchors know: for a sub-chain of a top-level coordinator, one lift to the
 // coordinator block, which the root records (the contract's "one lift to
@@ -126,9 +168,22 @@
 // Canonical over node/codec, integers big-endian; headers are the 232-byte
 // node/types encoding, paths the crypto/merkle proof encoding (index u64,
 // leaf count u64, sibling count u8, the siblings; 17 to 2065 bytes).
+// A proof is either form, told apart by its first byte; one strict decoder
+// per form (DecodeRefProof, DecodeProof), each refusing the other's tag.
 // Offsets in bytes:
 //
-//	Proof (tag 0x22), at most 8192 bytes (MaxProofLen = exec.MaxRelayProofLen):
+//	RefProof (tag 0x29), 17+p bytes, at most 2082 (MaxRefProofLen):
+//
+//	  off  width  field
+//	    0      1  Tag = 0x29
+//	    1      4  Chain: the source chain
+//	    5      8  Height: the source block's height
+//	   13      4  p = length of Path
+//	   17      p  Path of RelayLeaf(msg ID) in the OuterRelayRoot of the
+//	              header recorded at (Chain, Height)
+//
+//	Proof (tag 0x22), the full form, at most 8192 bytes (MaxProofLen =
+//	exec.MaxRelayProofLen):
 //
 //	  off    width  field
 //	    0        1  Tag = 0x22
@@ -153,7 +208,7 @@
 //	                4  m = length of the message (at most types.MessageMaxSize)
 //	                m  Message (types.Message, tag 0x02)
 //	                4  p = length of the proof (at most 8192)
-//	                p  Proof (as above, undecoded)
+//	                p  proof (either form, undecoded)
 //
 //	Ack (tag 0x24), at most 9+8192*32 bytes (MaxAckSize):
 //
@@ -163,6 +218,12 @@
 //	    5      4  n = number of IDs (at most 8192, MaxAckIDs)
 //	    9   32*n  relay message IDs
 //
+// For a message of 201 bytes in a block of 2,000 relays (a path of 11
+// siblings, 369 bytes), a package costs a batch, or the input list of a
+// block body, 8 + 201 + 386 = 595 bytes by reference and 8 + 201 + 607 =
+// 816 in the full form with no lift; a lift to a recorder block of 64
+// records adds 445.
+//
 // The decoders reject, with the node/codec sentinels: a wrong tag
 // (ErrWrongType), input over the maximum and counts or lengths over their
 // limits (ErrTooLarge), short input (ErrTruncated), trailing bytes
@@ -170,6 +231,6 @@
 // decoders reject in a nested header, message or path. They check nothing
 // the encoding does not express: a batch's proofs are decoded by
 // Inbox.Add, and the rules between fields are the Verifier's. Every
-// accepted input re-encodes to the same bytes. A decoded Proof shares no
-// memory with its input; a decoded Batch aliases it.
+// accepted input re-encodes to the same bytes. A decoded Proof or RefProof
+// shares no memory with its input; a decoded Batch aliases it.
 package relay

@@ -135,33 +135,62 @@ func lift(tb fatalReporter, p *Proof, chain types.ChainID, height types.Height) 
 	return rh
 }
 
-type anchorKey struct {
+type chainHeight struct {
 	chain  types.ChainID
 	height types.Height
-	hash   types.Hash
 }
 
-// anchors is a set of confirmed headers.
-type anchors map[anchorKey]bool
+// anchors is a set of recorded headers.
+type anchors map[chainHeight]Anchor
 
 func (a anchors) Confirmed(c types.ChainID, height types.Height, h types.Hash) bool {
-	return a[anchorKey{c, height, h}]
+	an, ok := a[chainHeight{c, height}]
+	return ok && an.Hash == h
 }
 
-func (a anchors) confirm(h *types.Header) { a[anchorKey{h.ChainID, h.Height, h.Hash()}] = true }
+func (a anchors) Recorded(c types.ChainID, height types.Height) (Anchor, bool) {
+	an, ok := a[chainHeight{c, height}]
+	return an, ok
+}
+
+func (a anchors) confirm(h *types.Header) {
+	a[chainHeight{h.ChainID, h.Height}] = Anchor{Hash: h.Hash(), OuterRelayRoot: h.OuterRelayRoot}
+}
+
+func (a anchors) forget(h *types.Header) { delete(a, chainHeight{h.ChainID, h.Height}) }
 
 // consumed is a set of consumed relay IDs.
 type consumed map[types.Hash]bool
 
 func (c consumed) Consumed(id types.Hash) bool { return c[id] }
 
-func encodeProof(tb fatalReporter, p *Proof) []byte {
+func encodeProof(tb fatalReporter, p interface{ MarshalBinary() ([]byte, error) }) []byte {
 	tb.Helper()
 	b, err := p.MarshalBinary()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+func decodeRef(tb fatalReporter, proof []byte) RefProof {
+	tb.Helper()
+	r, err := DecodeRefProof(proof)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// fullForm returns the full form, with no lift, of a package proved by
+// reference: what a source node that has the header could send.
+func fullForm(tb fatalReporter, pkg Package, source *types.Header) Package {
+	tb.Helper()
+	r := decodeRef(tb, pkg.Proof)
+	if r.Chain != source.ChainID || r.Height != source.Height {
+		tb.Fatalf("reference to chain %d height %d, header of chain %d height %d", r.Chain, r.Height, source.ChainID, source.Height)
+	}
+	return Package{Message: pkg.Message, Proof: encodeProof(tb, &Proof{Source: *source, Path: r.Path})}
 }
 
 // outbox returns the packages of a source block, failing the test on error.

@@ -52,13 +52,16 @@ type inboxEntry struct {
 
 type inboxProof struct {
 	raw   []byte
-	proof Proof
-	// lastHash is the hash of proof.Last(), computed once: Ready asks the
-	// anchors about it at every block until it is confirmed.
+	proof anyProof
+	// lastHash is the hash of a full proof's Last(), computed once: Ready
+	// asks the anchors about it at every block until it is confirmed.
 	lastHash types.Hash
 	// checkedWith is the topology under which the proof's stateless rules
-	// (Verifier.check) held, nil before; they are not run again under it.
+	// (check) held, nil before; they are not run again under it.
 	checkedWith *chains.Topology
+	// pathRoot is the recorded relay root a proof by reference's path was
+	// found to lead to, zero before; the path is not hashed again for it.
+	pathRoot types.Hash
 }
 
 // NewInbox returns an empty inbox of chain under topo holding at most size
@@ -80,21 +83,24 @@ func (b *Inbox) Has(id types.Hash) bool {
 }
 
 // Add keeps pkg until its message is consumed. It checks only what needs
-// neither state nor Merkle paths: the proof decodes, the message is an
-// outer relay of the proof's source chain, a transaction chain, addressed to
-// an account of this inbox's chain (errors wrapping ErrInvalid). A package
-// already held is ignored; another proof of a held message is kept beside
-// the others (MaxAlternatives). A package beyond the bound fails with
-// ErrFull. The inbox keeps its own copy of the message and proof.
+// neither state nor Merkle paths: the proof decodes (either form), the
+// message is an outer relay of the proof's source chain, a transaction
+// chain, addressed to an account of this inbox's chain (errors wrapping
+// ErrInvalid). A package already held is ignored; another proof of a held
+// message is kept beside the others (MaxAlternatives). A package beyond
+// the bound fails with ErrFull. The inbox keeps its own copy of the
+// message and proof. Its source height, which orders Ready, is the one
+// its first proof names (a reference's Height, a full proof's Source).
 func (b *Inbox) Add(pkg Package) error {
 	if b.topo == nil {
 		return fmt.Errorf("relay inbox: %w", errNotConfigured)
 	}
-	p, err := DecodeProof(pkg.Proof)
+	p, err := decodeAnyProof(pkg.Proof)
 	if err != nil {
 		return fmt.Errorf("relay inbox: %w: %w", ErrInvalid, err)
 	}
-	if err := checkAddressing(b.chain, b.topo, &pkg.Message, &p.Source); err != nil {
+	sourceChain, sourceHeight := p.source()
+	if err := checkAddressing(b.chain, b.topo, &pkg.Message, sourceChain); err != nil {
 		return fmt.Errorf("relay inbox: %w", err)
 	}
 	id := pkg.Message.ID()
@@ -102,7 +108,10 @@ func (b *Inbox) Add(pkg Package) error {
 	if held && slices.ContainsFunc(e.proofs, func(q inboxProof) bool { return bytes.Equal(q.raw, pkg.Proof) }) {
 		return nil // a re-send
 	}
-	alt := inboxProof{raw: bytes.Clone(pkg.Proof), proof: p, lastHash: p.Last().Hash()}
+	alt := inboxProof{raw: bytes.Clone(pkg.Proof), proof: p}
+	if !p.byRef {
+		alt.lastHash = p.full.Last().Hash()
+	}
 	if held {
 		if len(e.proofs) == MaxAlternatives {
 			copy(e.proofs, e.proofs[1:])
@@ -119,7 +128,7 @@ func (b *Inbox) Add(pkg Package) error {
 	if b.size >= b.max {
 		return fmt.Errorf("relay inbox of chain %d: %w: %d packages", b.chain, ErrFull, b.size)
 	}
-	e = &inboxEntry{id: id, msg: pkg.Message.Clone(), height: p.Source.Height, proofs: []inboxProof{alt}}
+	e = &inboxEntry{id: id, msg: pkg.Message.Clone(), height: sourceHeight, proofs: []inboxProof{alt}}
 	b.byID[id] = e
 	b.size++
 	if n := len(b.order); n > 0 && compareEntries(e, b.order[n-1]) < 0 {
@@ -202,15 +211,19 @@ func (b *Inbox) ready(v *Verifier, e *inboxEntry) (raw []byte, consumed bool) {
 	return raw, false
 }
 
-// verify runs v on one proof of e, its stateless rules once per topology.
+// verify runs v on one proof of e, its stateless rules once per topology
+// and a reference's path once per recorded root.
 func (b *Inbox) verify(v *Verifier, e *inboxEntry, q *inboxProof) error {
 	if q.checkedWith != v.Topology {
-		if err := v.check(&e.msg, &q.proof); err != nil {
+		if err := check(v.Chain, v.Topology, &e.msg, &q.proof); err != nil {
 			return err
 		}
 		q.checkedWith = v.Topology
 	}
-	return v.settle(e.id, q.proof.Last(), q.lastHash)
+	if q.proof.byRef {
+		return v.settleRef(e.id, &q.proof.ref, &q.pathRoot)
+	}
+	return v.settle(e.id, q.proof.full.Last(), q.lastHash)
 }
 
 // Forget drops the messages of ids, the relays a committed block consumed.

@@ -14,7 +14,8 @@ import (
 )
 
 // inboxWorld is a few source blocks with packages for chainB, all
-// confirmed.
+// confirmed; the third package of each block is in the full form, the
+// others by reference.
 type inboxWorld struct {
 	pkgs     []Package // for chainB, in the order of the blocks below
 	headers  []types.Header
@@ -39,7 +40,12 @@ func newInboxWorld(t fatalReporter) *inboxWorld {
 		h, body := sourceBlock(b.chain, b.height, msgs)
 		w.headers = append(w.headers, h)
 		w.anchors.confirm(&h)
-		for _, a := range outbox(t, &h, &body, topo) {
+		for j, a := range outbox(t, &h, &body, topo) {
+			if j == 2 {
+				// Both forms arrive: the full one from a sender that
+				// lifted it, or would have.
+				a.Package = fullForm(t, a.Package, &h)
+			}
 			w.pkgs = append(w.pkgs, a.Package)
 		}
 	}
@@ -49,11 +55,11 @@ func newInboxWorld(t fatalReporter) *inboxWorld {
 
 // sourceOf returns the source chain and height of a package.
 func sourceOf(t fatalReporter, in exec.Input) (types.ChainID, types.Height) {
-	p, err := DecodeProof(in.Proof)
+	p, err := decodeAnyProof(in.Proof)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p.Source.ChainID, p.Source.Height
+	return p.source()
 }
 
 // checkInbox checks the inbox's own bookkeeping.
@@ -191,24 +197,34 @@ func TestInboxReadyDropsAndKeeps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Block 0 (chainC, 2) is not confirmed yet; one relay of block 1 is
-	// consumed; one of block 2 carries a broken path.
-	delete(w.anchors, anchorKey{w.headers[0].ChainID, w.headers[0].Height, w.headers[0].Hash()})
+	// Block 0 (chainC, 2) is not recorded yet; one relay of block 1 is
+	// consumed; one of block 2 carries a broken path by reference,
+	// and one of block 3 a broken path in the full form.
+	w.anchors.forget(&w.headers[0])
 	usedID := w.pkgs[3].Message.ID()
 	w.consumed[usedID] = true
-	broken, _ := DecodeProof(w.pkgs[6].Proof)
+	broken := decodeRef(t, w.pkgs[6].Proof)
 	broken.Path.Siblings[0][0] ^= 1
-	brokenPkg := Package{Message: w.pkgs[6].Message, Proof: encodeProof(t, &broken)}
-	in.Forget([]types.Hash{w.pkgs[6].Message.ID()})
-	if err := in.Add(brokenPkg); err != nil {
-		t.Fatalf("Add checks no path: %v", err)
+	brokenFull, err := DecodeProof(w.pkgs[11].Proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokenFull.Path.Siblings[0][0] ^= 1
+	in.Forget([]types.Hash{w.pkgs[6].Message.ID(), w.pkgs[11].Message.ID()})
+	for _, p := range []Package{
+		{Message: w.pkgs[6].Message, Proof: encodeProof(t, &broken)},
+		{Message: w.pkgs[11].Message, Proof: encodeProof(t, &brokenFull)},
+	} {
+		if err := in.Add(p); err != nil {
+			t.Fatalf("Add checks no path: %v", err)
+		}
 	}
 
 	got := in.Ready(&w.v, 100)
-	if len(got) != len(w.pkgs)-3-2 {
-		t.Fatalf("%d ready, want %d", len(got), len(w.pkgs)-5)
+	if len(got) != len(w.pkgs)-3-3 {
+		t.Fatalf("%d ready, want %d", len(got), len(w.pkgs)-6)
 	}
-	if in.Len() != len(w.pkgs)-2 || in.Has(usedID) || in.Has(w.pkgs[6].Message.ID()) || !in.Has(w.pkgs[0].Message.ID()) {
+	if in.Len() != len(w.pkgs)-3 || in.Has(usedID) || in.Has(w.pkgs[6].Message.ID()) || in.Has(w.pkgs[11].Message.ID()) || !in.Has(w.pkgs[0].Message.ID()) {
 		t.Fatalf("after Ready: %d held", in.Len())
 	}
 	checkInbox(t, in)
@@ -216,7 +232,7 @@ func TestInboxReadyDropsAndKeeps(t *testing.T) {
 	// Once the block is confirmed its relays come first.
 	w.anchors.confirm(&w.headers[0])
 	got = in.Ready(&w.v, 100)
-	if c, _ := sourceOf(t, got[len(got)-1]); c != chainC || len(got) != len(w.pkgs)-2 {
+	if c, _ := sourceOf(t, got[len(got)-1]); c != chainC || len(got) != len(w.pkgs)-3 {
 		t.Fatalf("%d ready after confirmation", len(got))
 	}
 	var ids []types.Hash
@@ -239,16 +255,30 @@ func TestInboxReadyDropsAndKeeps(t *testing.T) {
 	}
 }
 
-// forge returns pkg with a proof of a header no recorder ever records: it
-// waits forever (ErrNotConfirmed).
-func forge(t fatalReporter, pkg Package, n byte) Package {
+// forge returns pkg with a proof of a block no recorder ever records: it
+// waits forever (ErrNotConfirmed). An odd n gives the full form of a
+// changed header, an even one a reference to a height never recorded.
+func (w *inboxWorld) forge(t fatalReporter, pkg Package, n byte) Package {
 	t.Helper()
-	p, err := DecodeProof(pkg.Proof)
+	p, err := decodeAnyProof(pkg.Proof)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Source.StateRoot[0] ^= n
-	return Package{Message: pkg.Message, Proof: encodeProof(t, &p)}
+	chain, height := p.source()
+	path := p.ref.Path
+	if !p.byRef {
+		path = p.full.Path
+	}
+	if n%2 == 1 {
+		for _, h := range w.headers {
+			if h.ChainID == chain && h.Height == height {
+				h.StateRoot[0] ^= n
+				return Package{Message: pkg.Message, Proof: encodeProof(t, &Proof{Source: h, Path: path})}
+			}
+		}
+		t.Fatal("package of no block of the world")
+	}
+	return Package{Message: pkg.Message, Proof: encodeProof(t, &RefProof{Chain: chain, Height: 1<<40 + types.Height(n), Path: path})}
 }
 
 func TestInboxAlternatives(t *testing.T) {
@@ -256,7 +286,7 @@ func TestInboxAlternatives(t *testing.T) {
 	honest := w.pkgs[0]
 	in := NewInbox(chainB, w.v.Topology, 100)
 
-	if err := in.Add(forge(t, honest, 1)); err != nil {
+	if err := in.Add(w.forge(t, honest, 1)); err != nil {
 		t.Fatal(err)
 	}
 	if got := in.Ready(&w.v, 10); len(got) != 0 {
@@ -273,13 +303,13 @@ func TestInboxAlternatives(t *testing.T) {
 
 	// Forgeries beyond MaxAlternatives evict the oldest proof.
 	for n := byte(2); n < 2+MaxAlternatives-2; n++ {
-		_ = in.Add(forge(t, honest, n))
+		_ = in.Add(w.forge(t, honest, n))
 	}
 	if len(in.Ready(&w.v, 10)) != 1 {
 		t.Fatal("honest proof evicted early")
 	}
-	_ = in.Add(forge(t, honest, 0x40))
-	_ = in.Add(forge(t, honest, 0x41))
+	_ = in.Add(w.forge(t, honest, 0x40))
+	_ = in.Add(w.forge(t, honest, 0x41))
 	if got := in.Ready(&w.v, 10); len(got) != 0 || in.Len() != 1 {
 		t.Fatalf("%d ready, %d held after more forgeries", len(got), in.Len())
 	}
@@ -291,7 +321,7 @@ func TestInboxAlternatives(t *testing.T) {
 	// A proof that will never verify is dropped; the message goes with its
 	// last proof.
 	in = NewInbox(chainB, w.v.Topology, 100)
-	broken, _ := DecodeProof(honest.Proof)
+	broken := decodeRef(t, honest.Proof)
 	broken.Path.Siblings[0][1] ^= 1
 	_ = in.Add(Package{Message: honest.Message, Proof: encodeProof(t, &broken)})
 	if got := in.Ready(&w.v, 10); len(got) != 0 || in.Len() != 0 {
@@ -317,14 +347,13 @@ func TestInboxBookkeeping(t *testing.T) {
 			case 0:
 				_ = in.Add(pkg)
 			case 1:
-				_ = in.Add(forge(t, pkg, rapid.ByteRange(1, 255).Draw(t, "forgery")))
+				_ = in.Add(w.forge(t, pkg, rapid.ByteRange(1, 255).Draw(t, "forgery")))
 			case 2:
 				w.consumed[pkg.Message.ID()] = true
 			case 3:
 				in.Forget([]types.Hash{pkg.Message.ID()})
 			case 4:
-				h := &w.headers[rapid.IntRange(0, len(w.headers)-1).Draw(t, "header")]
-				delete(w.anchors, anchorKey{h.ChainID, h.Height, h.Hash()})
+				w.anchors.forget(&w.headers[rapid.IntRange(0, len(w.headers)-1).Draw(t, "header")])
 			case 5:
 				got := in.Ready(&w.v, rapid.IntRange(0, 30).Draw(t, "ready max"))
 				seen := map[types.Hash]bool{}

@@ -18,8 +18,11 @@ type Addressed struct {
 
 // Outbox returns the packages of the outer-relay messages of a block of a
 // transaction chain, one per message in body order, each addressed to the
-// chain that holds its recipient and proved against header with no lifts.
-// It hashes the relay tree once for all of them and checks that its root is
+// chain that holds its recipient and proved by reference (RefProof: the
+// block's chain and height and the message's path in its relay root).
+// A destination that does not follow the recorder of the block's chain
+// needs the full form instead: LiftPackage gives it. Outbox hashes the
+// relay tree once for all the messages and checks that its root is
 // header.OuterRelayRoot. The messages are copies; the proofs of one call
 // share one buffer.
 func Outbox(header *types.Header, body *exec.Body, topo *chains.Topology) ([]Addressed, error) {
@@ -51,7 +54,7 @@ func Outbox(header *types.Header, body *exec.Body, topo *chains.Topology) ([]Add
 		return nil, fmt.Errorf("relay outbox: relays give root %v, header of chain %d height %d has %v", root, header.ChainID, header.Height, header.OuterRelayRoot)
 	}
 	out := make([]Addressed, len(relays))
-	proof := Proof{Source: *header}
+	proof := RefProof{Chain: header.ChainID, Height: header.Height}
 	var buf []byte
 	for i := range relays {
 		m := &relays[i]

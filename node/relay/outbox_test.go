@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -35,35 +36,29 @@ func drawRelays(t *rapid.T, source types.ChainID) []types.Message {
 	return msgs
 }
 
-// liftAll adds the lifts a destination needs: none between siblings of a
-// coordinator and from a top-level chain, else hops up to the root.
-func liftAll(t *rapid.T, topo *chains.Topology, a *Addressed, hops int) {
+// fullWithLifts turns a package proved by reference into the full form
+// with hops lifts up the recorder tree (none: the full form with no lift).
+func fullWithLifts(t *rapid.T, topo *chains.Topology, pkg Package, source *types.Header, hops int) Package {
 	if hops == 0 {
-		return
+		return fullForm(t, pkg, source)
 	}
-	p, err := DecodeProof(a.Package.Proof)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prev := p.Source.ChainID
+	last := source
 	for i := range hops {
-		c, _ := topo.Chain(prev)
-		rh, paths := recorderBlock(t, c.Parent, types.Height(100+i), p.Last())
-		pkg, err := LiftPackage(a.Package, &rh, paths[0])
-		if err != nil {
+		c, _ := topo.Chain(last.ChainID)
+		rh, paths := recorderBlock(t, c.Parent, types.Height(100+i), last)
+		var err error
+		if pkg, err = LiftPackage(pkg, source, &rh, paths[0]); err != nil {
 			t.Fatal(err)
 		}
-		a.Package = pkg
-		if p, err = DecodeProof(pkg.Proof); err != nil {
-			t.Fatal(err)
-		}
-		prev = c.Parent
+		last = &rh
 	}
+	return pkg
 }
 
 // TestOutboxPackagesVerify: every package of a random block verifies at
-// its destination, with the lifts its route needs, and a single changed
-// byte of its message or proof makes it fail.
+// its destination, by reference once the source block is recorded there,
+// and in the full form with the lifts its route needs; a single changed
+// byte of its message or proof makes either form fail.
 func TestOutboxPackagesVerify(t *testing.T) {
 	topo := testTopology(t)
 	rapid.Check(t, func(t *rapid.T) {
@@ -83,6 +78,14 @@ func TestOutboxPackagesVerify(t *testing.T) {
 			if a.Package.Message.ID() != m.ID() || a.Dest != topo.OwnerOf(m.To) {
 				t.Fatalf("package %d: message or destination not the body's", i)
 			}
+			if r := decodeRef(t, a.Package.Proof); r.Chain != h.ChainID || r.Height != h.Height {
+				t.Fatalf("package %d: reference to chain %d height %d, not the block", i, r.Chain, r.Height)
+			}
+			recorded := anchors{}
+			recorded.confirm(&h)
+			v := Verifier{Chain: a.Dest, Topology: topo, Anchors: recorded, Consumed: consumed{}}
+			checkPackage(t, &v, a.Package, fmt.Sprintf("package %d by reference", i))
+
 			// From a sub-chain to the other branch, lift to the
 			// coordinator or the root; otherwise no lift is needed but
 			// one to the root is allowed.
@@ -93,51 +96,69 @@ func TestOutboxPackagesVerify(t *testing.T) {
 			case source == chainA:
 				hops = rapid.IntRange(0, 1).Draw(t, "hops")
 			}
-			liftAll(t, topo, a, hops)
-			p, err := DecodeProof(a.Package.Proof)
+			full := fullWithLifts(t, topo, a.Package, &h, hops)
+			p, err := DecodeProof(full.Proof)
 			if err != nil {
 				t.Fatal(err)
 			}
-			anc := anchors{}
-			anc.confirm(p.Last())
-			v := Verifier{Chain: a.Dest, Topology: topo, Anchors: anc, Consumed: consumed{}}
-			if err := v.VerifyRelay(&a.Package.Message, a.Package.Proof); err != nil {
-				t.Fatalf("package %d (%d lifts): %v", i, hops, err)
+			if len(p.Lifts) != hops || p.Source != h {
+				t.Fatalf("package %d: full form with %d lifts of chain %d, want %d lifts of the block", i, len(p.Lifts), p.Source.ChainID, hops)
 			}
-
-			enc, err := a.Package.Message.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			mut := flipByte(t, enc, "message")
-			if mm, err := types.DecodeMessage(mut); err == nil {
-				if err := v.VerifyRelay(&mm, a.Package.Proof); err == nil {
-					t.Fatalf("package %d: changed message %x verifies", i, mut)
-				}
-			}
-			mut = flipByte(t, a.Package.Proof, "proof")
-			if err := v.VerifyRelay(&a.Package.Message, mut); err == nil {
-				// crypto/merkle roots do not commit to the leaf count, so
-				// a path can be relabelled to another tree shape with the
-				// same siblings (see exec.VerifyRelayProof). Such a proof
-				// still proves this message of this block, nothing else.
-				q, _ := DecodeProof(mut)
-				if !sameButShape(&p, &q) {
-					t.Fatalf("package %d: changed proof verifies", i)
-				}
-			}
+			last := anchors{}
+			last.confirm(p.Last())
+			v.Anchors = last
+			checkPackage(t, &v, full, fmt.Sprintf("package %d, %d lifts", i, hops))
 		}
 	})
 }
 
-// sameButShape reports whether p and q differ at most in the index and
-// leaf count of their paths.
-func sameButShape(p, q *Proof) bool {
-	if p.Source != q.Source || len(p.Lifts) != len(q.Lifts) || !slices.Equal(p.Path.Siblings, q.Path.Siblings) {
+// checkPackage checks that pkg verifies under v and that it does not once
+// a byte of its message or proof changed.
+func checkPackage(t *rapid.T, v *Verifier, pkg Package, what string) {
+	if err := v.VerifyRelay(&pkg.Message, pkg.Proof); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	enc, err := pkg.Message.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mut := flipByte(t, enc, "message")
+	if mm, err := types.DecodeMessage(mut); err == nil {
+		if err := v.VerifyRelay(&mm, pkg.Proof); err == nil {
+			t.Fatalf("%s: changed message %x verifies", what, mut)
+		}
+	}
+	mut = flipByte(t, pkg.Proof, "proof")
+	if err := v.VerifyRelay(&pkg.Message, mut); err == nil {
+		// crypto/merkle roots do not commit to the leaf count, so a path
+		// can be relabelled to another tree shape with the same siblings
+		// (see exec.VerifyRelayProof). Such a proof still proves this
+		// message of this block, nothing else.
+		if !sameButShape(t, pkg.Proof, mut) {
+			t.Fatalf("%s: changed proof verifies", what)
+		}
+	}
+}
+
+// sameButShape reports whether two proof encodings differ at most in the
+// index and leaf count of their paths.
+func sameButShape(t *rapid.T, a, b []byte) bool {
+	p, err := decodeAnyProof(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := decodeAnyProof(b)
+	if err != nil || p.byRef != q.byRef {
 		return false
 	}
-	for i := range p.Lifts {
-		if p.Lifts[i].Recorder != q.Lifts[i].Recorder || !slices.Equal(p.Lifts[i].Path.Siblings, q.Lifts[i].Path.Siblings) {
+	if p.byRef {
+		return p.ref.Chain == q.ref.Chain && p.ref.Height == q.ref.Height && slices.Equal(p.ref.Path.Siblings, q.ref.Path.Siblings)
+	}
+	if p.full.Source != q.full.Source || len(p.full.Lifts) != len(q.full.Lifts) || !slices.Equal(p.full.Path.Siblings, q.full.Path.Siblings) {
+		return false
+	}
+	for i := range p.full.Lifts {
+		if p.full.Lifts[i].Recorder != q.full.Lifts[i].Recorder || !slices.Equal(p.full.Lifts[i].Path.Siblings, q.full.Lifts[i].Path.Siblings) {
 			return false
 		}
 	}
@@ -218,7 +239,45 @@ func TestAddLiftBounds(t *testing.T) {
 	if _, err := f.proof.MarshalBinary(); err == nil {
 		t.Fatal("encoding with more than MaxLifts lifts succeeded")
 	}
-	if _, err := LiftPackage(Package{Message: f.msg, Proof: []byte{1, 2}}, &rh, paths[0]); err == nil {
+	if _, err := LiftPackage(Package{Message: f.msg, Proof: []byte{1, 2}}, &f.proof.Source, &rh, paths[0]); err == nil {
 		t.Fatal("LiftPackage of a malformed proof succeeded")
+	}
+}
+
+func TestLiftPackage(t *testing.T) {
+	topo := testTopology(t)
+	h, body := sourceBlock(chainB, 4, []types.Message{relayMsg(chainB, chainA, 1), relayMsg(chainB, chainC, 2)})
+	pkg := outbox(t, &h, &body, topo)[0].Package
+	rh, paths := recorderBlock(t, coord, 6, &h)
+
+	lifted, err := LiftPackage(pkg, &h, &rh, paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := DecodeProof(lifted.Proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Source != h || len(p.Lifts) != 1 || p.Lifts[0].Recorder != rh || !slices.Equal(p.Path.Siblings, decodeRef(t, pkg.Proof).Path.Siblings) {
+		t.Fatal("a reference lifted is not the full form over the source header with one lift")
+	}
+	root, rootPaths := recorderBlock(t, types.RootChain, 3, &rh)
+	twice, err := LiftPackage(lifted, &h, &root, rootPaths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = DecodeProof(twice.Proof); err != nil || len(p.Lifts) != 2 || p.Last().ChainID != types.RootChain {
+		t.Fatalf("a full proof lifted again: %v", err)
+	}
+
+	other := h
+	other.Height++
+	if _, err := LiftPackage(pkg, &other, &rh, paths[0]); err == nil {
+		t.Fatal("a reference lifted over the header of another height")
+	}
+	other = h
+	other.TimestampMillis++
+	if _, err := LiftPackage(lifted, &other, &root, rootPaths[0]); err == nil {
+		t.Fatal("a full proof lifted with another source header")
 	}
 }

@@ -14,9 +14,10 @@ import (
 
 // Type tags of the encodings of this package (docs/ARCHITECTURE.md).
 const (
-	ProofTag byte = 0x22
-	BatchTag byte = 0x23
-	AckTag   byte = 0x24
+	ProofTag    byte = 0x22 // Proof, the full form
+	BatchTag    byte = 0x23
+	AckTag      byte = 0x24
+	RefProofTag byte = 0x29 // RefProof, the form by reference
 )
 
 // MaxLifts is the most hops up the recorder tree a proof carries: a chain at
@@ -31,11 +32,21 @@ const MaxProofLen = exec.MaxRelayProofLen
 // count, sibling count and 64 siblings.
 const maxPathLen = 8 + 8 + 1 + merkle.MaxSiblings*hash.Size
 
-// Proof shows that an outer-relay message was produced by a block of its
-// source chain, and that the block was recorded up the recorder tree: the
-// Source header commits to the message through Path, each Lift to the
-// header before it, and the last header of (Source, Lifts...) is the one
-// the destination must know as confirmed.
+// refFixedSize is the length of a RefProof encoding less its path: tag,
+// chain, height and the path's length.
+const refFixedSize = 1 + 4 + 8 + 4
+
+// MaxRefProofLen is the longest RefProof encoding.
+const MaxRefProofLen = refFixedSize + maxPathLen
+
+// Proof is the full form of a relay proof. It shows that an outer-relay
+// message was produced by a block of its source chain, and that the block
+// was recorded up the recorder tree: the Source header commits to the
+// message through Path, each Lift to the header before it, and the last
+// header of (Source, Lifts...) is the one the destination must know as
+// confirmed. A relay travels in this form only when its destination does
+// not follow the recorder of its source chain (a sub-chain's relay to a
+// chain outside its coordinator); otherwise it travels as a RefProof.
 type Proof struct {
 	// Source is the header of the block that produced the message.
 	Source types.Header
@@ -161,6 +172,11 @@ func readHop(d *codec.Decoder, field string, h *types.Header, path *merkle.Proof
 		d.Fail(field, err)
 		return
 	}
+	readPath(d, field, path)
+}
+
+// readPath reads a length-prefixed path.
+func readPath(d *codec.Decoder, field string, path *merkle.Proof) {
 	raw := d.Bytes(field, maxPathLen)
 	if d.Err() != nil {
 		return
@@ -185,11 +201,110 @@ func AddLift(p *Proof, recorder *types.Header, path merkle.Proof) error {
 	return nil
 }
 
-// LiftPackage returns pkg with one more hop added to its proof (AddLift).
-func LiftPackage(pkg Package, recorder *types.Header, path merkle.Proof) (Package, error) {
-	p, err := DecodeProof(pkg.Proof)
+// RefProof is the form of a relay proof by reference. It names the block
+// that produced the message by its chain and height instead of carrying
+// its header: the destination looks the header up in its own recorder
+// view (Anchors.Recorded), which holds it because the destination follows
+// the recorder of the source chain, and checks Path against the recorded
+// header's OuterRelayRoot.
+type RefProof struct {
+	// Chain and Height name the block that produced the message.
+	Chain  types.ChainID
+	Height types.Height
+	// Path is the path of exec.RelayLeaf(msg.ID()) in that block's
+	// OuterRelayRoot (exec.ProveRelay).
+	Path merkle.Proof
+}
+
+// EncodedLen returns the length of r's encoding.
+func (r *RefProof) EncodedLen() int { return refFixedSize + r.Path.EncodedSize() }
+
+// AppendBinary appends the canonical encoding of r to dst. It fails,
+// leaving dst as it was, when the path does not encode.
+func (r *RefProof) AppendBinary(dst []byte) ([]byte, error) {
+	out := append(slices.Grow(dst, r.EncodedLen()), RefProofTag)
+	out = binary.BigEndian.AppendUint32(out, uint32(r.Chain))
+	out = binary.BigEndian.AppendUint64(out, uint64(r.Height))
+	out = binary.BigEndian.AppendUint32(out, uint32(r.Path.EncodedSize()))
+	out, err := r.Path.AppendBinary(out)
+	if err != nil {
+		return dst, fmt.Errorf("encode relay reference proof: %w", err)
+	}
+	return out, nil
+}
+
+// MarshalBinary returns the canonical encoding of r.
+func (r *RefProof) MarshalBinary() ([]byte, error) { return r.AppendBinary(nil) }
+
+// DecodeRefProof decodes a canonical reference proof encoding (layout in
+// the package documentation). The result shares no memory with b.
+func DecodeRefProof(b []byte) (RefProof, error) {
+	var r RefProof
+	err := r.UnmarshalBinary(b)
+	return r, err
+}
+
+// UnmarshalBinary decodes a canonical reference proof encoding into r. It
+// rejects, with the node/codec sentinels, input over MaxRefProofLen, a
+// wrong tag, truncated input and trailing bytes; the path is decoded by
+// its own strict decoder. Every accepted input re-encodes to the same
+// bytes. On failure r is left in an unspecified state.
+func (r *RefProof) UnmarshalBinary(b []byte) error {
+	d := codec.NewDecoder("relay reference proof", b, MaxRefProofLen)
+	readTag(&d, RefProofTag)
+	r.Chain = types.ChainID(d.Uint32("Chain"))
+	r.Height = types.Height(d.Uint64("Height"))
+	readPath(&d, "Path", &r.Path)
+	return d.Finish()
+}
+
+// anyProof is a decoded proof of either form.
+type anyProof struct {
+	byRef bool
+	full  Proof    // when !byRef
+	ref   RefProof // when byRef
+}
+
+// decodeAnyProof decodes a proof of either form, told apart by its tag.
+func decodeAnyProof(b []byte) (anyProof, error) {
+	if len(b) > 0 && b[0] == RefProofTag {
+		r, err := DecodeRefProof(b)
+		return anyProof{byRef: true, ref: r}, err
+	}
+	p, err := DecodeProof(b)
+	return anyProof{full: p}, err
+}
+
+// source returns the chain and height of the block that produced the
+// message.
+func (p *anyProof) source() (types.ChainID, types.Height) {
+	if p.byRef {
+		return p.ref.Chain, p.ref.Height
+	}
+	return p.full.Source.ChainID, p.full.Source.Height
+}
+
+// LiftPackage returns pkg with one more hop up the recorder tree added to
+// its proof (AddLift): recorder is the header of the recorder block that
+// recorded the proof's last header, path the path of that header's record
+// in recorder.InputRoot (rootchain.ProveRecord). source is the header of
+// the block that produced the message. A proof by reference, which only
+// names that block, is turned into the full form over source first; a full
+// proof already carries it, and source must be the same header.
+func LiftPackage(pkg Package, source, recorder *types.Header, path merkle.Proof) (Package, error) {
+	ap, err := decodeAnyProof(pkg.Proof)
 	if err != nil {
 		return Package{}, fmt.Errorf("lift package: %w", err)
+	}
+	p := ap.full
+	if ap.byRef {
+		if source.ChainID != ap.ref.Chain || source.Height != ap.ref.Height {
+			return Package{}, fmt.Errorf("lift package: header of chain %d height %d for a proof of chain %d height %d",
+				source.ChainID, source.Height, ap.ref.Chain, ap.ref.Height)
+		}
+		p = Proof{Source: *source, Path: ap.ref.Path}
+	} else if p.Source != *source {
+		return Package{}, fmt.Errorf("lift package: the proof's source header is not the one given (chain %d height %d)", source.ChainID, source.Height)
 	}
 	if err := AddLift(&p, recorder, path); err != nil {
 		return Package{}, fmt.Errorf("lift package: %w", err)

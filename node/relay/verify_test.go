@@ -2,6 +2,7 @@ package relay
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/thinkey/thinkey/crypto/ed25519"
@@ -20,31 +21,35 @@ type verifyFixture struct {
 	v        Verifier
 }
 
-// newFixture builds a block of source with relays to dest and others, and
-// the fixture of its relay to dest with lifts hops up to recorders (the
-// parents in the test topology); the last header is confirmed.
-func newFixture(t *testing.T, source, dest types.ChainID, lifts int) *verifyFixture {
+// fixtureBlock builds a block of source with relays to dest and others
+// and returns its header and the Outbox package of its relay to dest.
+func fixtureBlock(t *testing.T, source, dest types.ChainID) (types.Header, Package) {
 	t.Helper()
-	topo := testTopology(t)
 	msgs := []types.Message{relayMsg(source, dest, 1), relayMsg(source, chainC, 2), relayMsg(source, dest, 3)}
 	if source == chainC {
 		msgs[1] = relayMsg(source, chainA, 2)
 	}
 	h, body := sourceBlock(source, 9, msgs)
-	var f verifyFixture
-	for _, a := range outbox(t, &h, &body, topo) {
+	for _, a := range outbox(t, &h, &body, testTopology(t)) {
 		if a.Package.Message.ID() == msgs[0].ID() {
 			if a.Dest != dest {
 				t.Fatalf("package addressed to %d, want %d", a.Dest, dest)
 			}
-			f.msg = a.Package.Message
-			p, err := DecodeProof(a.Package.Proof)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.proof = p
+			return h, a.Package
 		}
 	}
+	t.Fatal("no package of the relay")
+	return h, Package{}
+}
+
+// newFixture builds the fixture of a relay from source to dest in the full
+// form, with lifts hops up to recorders (the parents in the test
+// topology); the last header is confirmed.
+func newFixture(t *testing.T, source, dest types.ChainID, lifts int) *verifyFixture {
+	t.Helper()
+	topo := testTopology(t)
+	h, pkg := fixtureBlock(t, source, dest)
+	f := verifyFixture{msg: pkg.Message, proof: Proof{Source: h, Path: decodeRef(t, pkg.Proof).Path}}
 	prev := source
 	for i := range lifts {
 		c, _ := topo.Chain(prev)
@@ -155,7 +160,7 @@ func TestVerifyRelayRejects(t *testing.T) {
 		{"confirmed under another chain", 0, func(t *testing.T, f *verifyFixture) {
 			clear(f.anchors)
 			h := f.proof.Source
-			f.anchors[anchorKey{chainC, h.Height, h.Hash()}] = true
+			f.anchors[chainHeight{chainC, h.Height}] = Anchor{Hash: h.Hash(), OuterRelayRoot: h.OuterRelayRoot}
 		}, ErrNotConfirmed},
 		{"source confirmed but the lifted block is not", 1, func(t *testing.T, f *verifyFixture) {
 			clear(f.anchors)
@@ -186,6 +191,161 @@ func TestVerifyRelayRejects(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// refFixture is a relay proved by reference and the verifier of its
+// destination, whose anchors record the source block.
+type refFixture struct {
+	msg      types.Message
+	ref      RefProof
+	raw      []byte // when set, sent instead of the proof's encoding
+	source   types.Header
+	anchors  anchors
+	consumed consumed
+	v        Verifier
+}
+
+func newRefFixture(t *testing.T, source, dest types.ChainID) *refFixture {
+	t.Helper()
+	h, pkg := fixtureBlock(t, source, dest)
+	f := &refFixture{msg: pkg.Message, ref: decodeRef(t, pkg.Proof), source: h, anchors: anchors{}, consumed: consumed{}}
+	f.anchors.confirm(&h)
+	f.v = Verifier{Chain: dest, Topology: testTopology(t), Anchors: f.anchors, Consumed: f.consumed}
+	return f
+}
+
+func (f *refFixture) verify(t *testing.T) error {
+	t.Helper()
+	raw := f.raw
+	if raw == nil {
+		raw = encodeProof(t, &f.ref)
+	}
+	return f.v.VerifyRelay(&f.msg, raw)
+}
+
+func TestVerifyRefAccepts(t *testing.T) {
+	cases := []struct {
+		name         string
+		source, dest types.ChainID
+	}{
+		{"top-level source to a sub-chain (the root records it)", chainA, chainB},
+		{"sub-chain to its sibling (the coordinator records it)", chainB, chainC},
+		{"sibling the other way", chainC, chainB},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newRefFixture(t, tc.source, tc.dest)
+			if f.ref.Chain != tc.source || f.ref.Height != f.source.Height {
+				t.Fatalf("reference to chain %d height %d, want the source block", f.ref.Chain, f.ref.Height)
+			}
+			if err := f.verify(t); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestVerifyRefRejects(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(t *testing.T, f *refFixture)
+		want error
+	}{
+		{"not recorded", func(t *testing.T, f *refFixture) { f.anchors.forget(&f.source) }, ErrNotConfirmed},
+		{"another height named", func(t *testing.T, f *refFixture) { f.ref.Height++ }, ErrNotConfirmed},
+		{"recorded under another chain only", func(t *testing.T, f *refFixture) {
+			f.anchors.forget(&f.source)
+			f.anchors[chainHeight{chainC, f.source.Height}] = Anchor{Hash: f.source.Hash(), OuterRelayRoot: f.source.OuterRelayRoot}
+		}, ErrNotConfirmed},
+		{"wrong recorded relay root", func(t *testing.T, f *refFixture) {
+			an := f.anchors[chainHeight{f.ref.Chain, f.ref.Height}]
+			an.OuterRelayRoot[0] ^= 1
+			f.anchors[chainHeight{f.ref.Chain, f.ref.Height}] = an
+		}, ErrInvalid},
+		{"recorded block is empty", func(t *testing.T, f *refFixture) {
+			e := types.EmptyHeader(&f.source)
+			e.Height = f.source.Height
+			f.anchors.confirm(&e)
+		}, ErrInvalid},
+		{"tampered path", func(t *testing.T, f *refFixture) { f.ref.Path.Siblings[0][3] ^= 1 }, ErrInvalid},
+		{"path of another relay of the block", func(t *testing.T, f *refFixture) { f.msg = relayMsg(chainA, chainB, 3) }, ErrInvalid},
+		{"tampered message", func(t *testing.T, f *refFixture) { f.msg.Value++ }, ErrInvalid},
+		{"wrong kind", func(t *testing.T, f *refFixture) { f.msg.Kind = types.MessageInterRelay }, ErrInvalid},
+		{"source chain differs from the reference's", func(t *testing.T, f *refFixture) { f.ref.Chain = chainC }, ErrInvalid},
+		{"source chain is the destination", func(t *testing.T, f *refFixture) {
+			f.msg.SourceChain, f.ref.Chain = chainB, chainB
+		}, ErrInvalid},
+		{"source chain is a coordinator", func(t *testing.T, f *refFixture) {
+			f.msg.SourceChain, f.ref.Chain = coord, coord
+		}, ErrInvalid},
+		{"recipient on another chain", func(t *testing.T, f *refFixture) { f.v.Chain = chainC }, ErrInvalid},
+		{"malformed proof", func(t *testing.T, f *refFixture) { f.raw = encodeProof(t, &f.ref)[:20] }, ErrInvalid},
+		{"proof with trailing byte", func(t *testing.T, f *refFixture) { f.raw = append(encodeProof(t, &f.ref), 0) }, ErrInvalid},
+		{"consumed", func(t *testing.T, f *refFixture) { f.consumed[f.msg.ID()] = true }, ErrConsumed},
+	}
+	sentinels := []error{ErrInvalid, ErrNotConfirmed, ErrConsumed}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newRefFixture(t, chainA, chainB)
+			if err := f.verify(t); err != nil {
+				t.Fatalf("fixture does not verify: %v", err)
+			}
+			tc.edit(t, f)
+			err := f.verify(t)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+			for _, s := range sentinels {
+				if s != tc.want && errors.Is(err, s) {
+					t.Fatalf("error %v also wraps %v", err, s)
+				}
+			}
+		})
+	}
+}
+
+// TestTrusted: the verifier of decided blocks accepts both forms with no
+// recorder view, still refuses what needs none (addressing, a full
+// proof's paths), and checks the consumed set when given one.
+func TestTrusted(t *testing.T) {
+	ref := newRefFixture(t, chainA, chainB)
+	full := newFixture(t, chainC, chainA, 1)
+	topo := testTopology(t)
+	refRaw, fullRaw := encodeProof(t, &ref.ref), encodeProof(t, &full.proof)
+	for name, tr := range map[string]Trusted{
+		"without consumed set": {Chain: chainB, Topology: topo},
+		"with consumed set":    {Chain: chainB, Topology: topo, Consumed: consumed{}},
+	} {
+		if err := tr.VerifyRelay(&ref.msg, refRaw); err != nil {
+			t.Fatalf("%s: reference: %v", name, err)
+		}
+		tr.Chain = chainA
+		if err := tr.VerifyRelay(&full.msg, fullRaw); err != nil {
+			t.Fatalf("%s: full form: %v", name, err)
+		}
+	}
+	tr := Trusted{Chain: chainA, Topology: topo}
+	bad := full.proof
+	bad.Lifts = slices.Clone(bad.Lifts)
+	bad.Lifts[0].Path.Siblings = slices.Clone(bad.Lifts[0].Path.Siblings)
+	bad.Lifts[0].Path.Siblings[0][0] ^= 1
+	if err := tr.VerifyRelay(&full.msg, encodeProof(t, &bad)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("full proof with a broken lift: %v, want ErrInvalid", err)
+	}
+	tr.Chain = chainC
+	if err := tr.VerifyRelay(&ref.msg, refRaw); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("reference to another chain's account: %v, want ErrInvalid", err)
+	}
+	if err := tr.VerifyRelay(&ref.msg, refRaw[:10]); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("malformed reference: %v, want ErrInvalid", err)
+	}
+	used := Trusted{Chain: chainB, Topology: topo, Consumed: consumed{ref.msg.ID(): true}}
+	if err := used.VerifyRelay(&ref.msg, refRaw); !errors.Is(err, ErrConsumed) {
+		t.Fatalf("consumed relay: %v, want ErrConsumed", err)
+	}
+	if err := (Trusted{Chain: chainB}).VerifyRelay(&ref.msg, refRaw); err == nil || errors.Is(err, ErrInvalid) {
+		t.Fatalf("no topology: %v, want a configuration error", err)
 	}
 }
 

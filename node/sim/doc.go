@@ -208,20 +208,22 @@
 // applies a committed block's write set and adds its relay inputs to the
 // consumed set in the same write as the decision, so a restart keeps both
 // (a block the member did not check, committed by sync or after a
-// restart, is re-executed with its relays trusted, the certificate
-// vouching for them). Commit then updates the mempool, forgets the
-// consumed relays from the inbox and acknowledges them to the members that
-// sent them, sends the Record {header, certificate} of the height to a
-// member of the recorder's committee (again, to another member, while the
-// recorder has not recorded it a second after the commit), and tells the
-// chain's client the next nonce of the senders (two members a height).
+// restart, is re-executed with relay.Trusted, the certificate vouching for
+// its relays: no recorder view is needed). Commit then updates the
+// mempool, forgets the consumed relays from the inbox and acknowledges
+// them to the members that sent them, sends the Record {header,
+// certificate} of the height to a member of the recorder's committee
+// (again, to another member, while the recorder has not recorded it a
+// second after the commit), and tells the chain's client the next nonce
+// of the senders (two members a height).
 // Once the member's recorder view records a block with outer relays, its
-// packages (relay.Outbox, lifted with relay.LiftPackage for a destination
-// that does not follow that recorder) go to Pending, which re-sends
-// unacknowledged ones after 2 s, doubling to 8 s; member i sends to member
-// i mod n of the destination, in batches paced to RelayBandwidth (a
-// quarter of the uplink by default) so that relay floods do not queue
-// consensus messages behind them. A destination member adds packages to
+// packages (relay.Outbox, proved by reference to the block; in the full
+// form lifted with relay.LiftPackage for a destination that does not
+// follow that recorder) go to Pending, which re-sends unacknowledged ones
+// after 2 s, doubling to 8 s; member i sends to member i mod n of the
+// destination, in batches paced to RelayBandwidth (a quarter of the
+// uplink by default) so that relay floods do not queue consensus messages
+// behind them. A destination member adds packages to
 // its inbox, and acknowledges at once those its chain already consumed.
 // After a restart every relay of the member's history is pending again.
 //
@@ -236,9 +238,11 @@
 // recorder member for the decisions it lacks.
 //
 // Between sibling sub-chains of a coordinator the destination follows the
-// coordinator, so a relay with no lift is confirmed as soon as the
+// coordinator, so a relay by reference verifies as soon as the
 // coordinator records its block (the faster parent-digest path); a relay
-// across branches carries one lift to the root.
+// across branches travels in the full form with one lift to the root. The
+// recorder view keeps each recorded header's hash and OuterRelayRoot,
+// which a proof by reference is checked against.
 //
 // A client holds its chain's funded accounts and signs transfers (real
 // Ed25519): Load.Rate a second, each to an account of its chain or, with
@@ -327,8 +331,9 @@
 //	                                      root), 0.3 µs per account for the state root
 //	checking a block (member)             BlockCheck, then the same with 1.8 µs per message
 //	                                      (exec: 19.08 ms per 1,000 payments)
-//	a relay proof (input, inbox, outbox)  RelayProof 2 µs (header hash and a 1.5 µs Merkle
-//	                                      path), RelayLift 1.5 µs per lift
+//	a relay proof (input, inbox, outbox)  RelayProof 2 µs (header hash, or the anchor
+//	                                      lookup of a proof by reference, and a 1.5 µs
+//	                                      Merkle path), RelayLift 1.5 µs per lift
 //	a commit                              Persist 0.25 ms plus PersistPerWrite 2 µs per
 //	                                      account or record written (pebble)
 //	a record (recorder)                   RecordCheck 2 µs, and its certificate as a BLS

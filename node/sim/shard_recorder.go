@@ -39,8 +39,9 @@ type chainHeight struct {
 }
 
 type recordedAt struct {
-	hash   types.Hash
-	height types.Height // the recorder's height
+	hash      types.Hash
+	relayRoot types.Hash   // the recorded header's OuterRelayRoot
+	height    types.Height // the recorder's height
 }
 
 func newRecorderView(n *ShardedNetwork, chain types.ChainID) (*recorderView, error) {
@@ -122,7 +123,7 @@ func (v *recorderView) apply(d *consensus.Decision, costs *ShardCosts) (bool, ti
 	v.bodies = append(v.bodies, body)
 	for i := range body.Records {
 		r := &body.Records[i].Header
-		v.recorded[chainHeight{r.ChainID, r.Height}] = recordedAt{hash: r.Hash(), height: h}
+		v.recorded[chainHeight{r.ChainID, r.Height}] = recordedAt{hash: r.Hash(), relayRoot: r.OuterRelayRoot, height: h}
 	}
 	return true, cost, nil
 }

@@ -32,6 +32,23 @@ func (a memberAnchors) Confirmed(c types.ChainID, h types.Height, hash types.Has
 	return false
 }
 
+// Recorded returns the anchor of (c, h) from the view of c's recorder, the
+// one view that records it.
+func (a memberAnchors) Recorded(c types.ChainID, h types.Height) (relay.Anchor, bool) {
+	for _, v := range a.m.views {
+		if c == v.chain {
+			if int(h) < len(v.headers) {
+				return relay.Anchor{Hash: v.hashes[h], OuterRelayRoot: v.headers[h].OuterRelayRoot}, true
+			}
+			continue
+		}
+		if r, ok := v.recorded[chainHeight{c, h}]; ok {
+			return relay.Anchor{Hash: r.hash, OuterRelayRoot: r.relayRoot}, true
+		}
+	}
+	return relay.Anchor{}, false
+}
+
 // consumedSet is relay.Consumed over a member's committed consumed relays.
 type consumedSet map[types.Hash]types.Height
 
@@ -39,12 +56,6 @@ func (s consumedSet) Consumed(id types.Hash) bool {
 	_, ok := s[id]
 	return ok
 }
-
-// certifiedRelays accepts every relay input: it checks a block its
-// committee's certificate already vouches for, as rootchain.Apply does.
-type certifiedRelays struct{}
-
-func (certifiedRelays) VerifyRelay(*types.Message, []byte) error { return nil }
 
 // relayVerifier is the member's relay.Verifier: its recorder view and its
 // chain's consumed relays as of its committed height.
@@ -150,11 +161,11 @@ func (m *shardMember) relayCost(inputs []exec.Input) time.Duration {
 }
 
 // liftCount reads the number of lifts of a relay proof encoding (see
-// node/relay: the count follows the source header and the path), 0 when it
-// does not parse.
+// node/relay: in the full form the count follows the source header and the
+// path; a proof by reference has none), 0 when it does not parse.
 func liftCount(proof []byte) int {
 	const pathLenAt = 1 + types.HeaderSize
-	if len(proof) < pathLenAt+4 {
+	if len(proof) < pathLenAt+4 || proof[0] != relay.ProofTag {
 		return 0
 	}
 	at := pathLenAt + 4 + int(binary.BigEndian.Uint32(proof[pathLenAt:]))
@@ -224,7 +235,10 @@ func (m *shardMember) replayTx(b *consensus.Block) (*blockResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := exec.Verify(m.state, m.com.spec, &body, exec.RootsOf(&b.Header), exec.Env{Relays: certifiedRelays{}, Randomness: m.envRand})
+	// The certificate vouches for the relays, as rootchain.Apply trusts a
+	// certified recorder block: relay.Trusted needs no recorder view.
+	trusted := relay.Trusted{Chain: m.com.chain, Topology: m.net.topo}
+	res, err := exec.Verify(m.state, m.com.spec, &body, exec.RootsOf(&b.Header), exec.Env{Relays: trusted, Randomness: m.envRand})
 	if err != nil {
 		return nil, err
 	}
@@ -354,9 +368,10 @@ func (m *shardMember) releaseConfirmed() {
 	}
 }
 
-// outbox returns the packages of committed height h, each lifted up the
-// recorder tree until it reaches a chain its destination follows; false
-// when a lift is not known yet.
+// outbox returns the packages of committed height h, proved by reference
+// when the destination follows the member's recorder, otherwise in the
+// full form lifted up the recorder tree until it reaches a chain the
+// destination follows; false when a lift is not known yet.
 func (m *shardMember) outbox(h types.Height) ([]relay.Addressed, bool) {
 	body, err := exec.DecodeBody(m.decisions[h-1].Block.Body)
 	if err != nil {
@@ -385,7 +400,7 @@ func (m *shardMember) outbox(h types.Height) ([]relay.Addressed, bool) {
 				m.violate("prove record %d/%d in chain %d height %d: %v", chain, height, v.chain, at, err)
 				return nil, true
 			}
-			if out[i].Package, err = relay.LiftPackage(out[i].Package, &v.headers[at], path); err != nil {
+			if out[i].Package, err = relay.LiftPackage(out[i].Package, &m.headers[h], &v.headers[at], path); err != nil {
 				m.violate("lift relay: %v", err)
 				return nil, true
 			}

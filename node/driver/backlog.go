@@ -1,0 +1,320 @@
+package driver
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/thinkey/thinkey/node/relay"
+	"github.com/thinkey/thinkey/node/types"
+	"github.com/thinkey/thinkey/storage"
+)
+
+// deliveryMarkPrefix | chain u32: the delivery mark of a transaction chain
+// this node runs (node record, see "Storage" in doc.go): height u64, the
+// lowest committed height of the chain whose outer relays this member may
+// still have to send. Every package of a lower height was acknowledged by
+// the destination member this member sends to.
+const deliveryMarkPrefix = "outbox/"
+
+func deliveryMarkKey(chain types.ChainID) []byte {
+	return binary.BigEndian.AppendUint32([]byte(deliveryMarkPrefix), uint32(chain))
+}
+
+func encodeDeliveryMark(h types.Height) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(h))
+}
+
+func decodeDeliveryMark(b []byte) (types.Height, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("delivery mark of %d bytes, want 8: %w", len(b), storage.ErrCorruption)
+	}
+	return types.Height(binary.BigEndian.Uint64(b)), nil
+}
+
+// readDeliveryMark returns chain's stored delivery mark; ok is false when
+// none was ever written.
+func readDeliveryMark(db *storage.DB, chain types.ChainID) (mark types.Height, ok bool, err error) {
+	b, err := db.Record(deliveryMarkKey(chain))
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read delivery mark of chain %d: %w", chain, err)
+	}
+	mark, err = decodeDeliveryMark(b)
+	if err != nil {
+		return 0, false, fmt.Errorf("chain %d: %w", chain, err)
+	}
+	return mark, true, nil
+}
+
+// writeDeliveryMark stores chain's delivery mark in a batch of its own: it
+// need not be atomic with anything, since a mark that lags only makes a
+// restarted node send more again.
+func writeDeliveryMark(db *storage.DB, chain types.ChainID, mark types.Height) error {
+	b := db.NewBatch()
+	defer b.Close()
+	if err := b.PutRecord(deliveryMarkKey(chain), encodeDeliveryMark(mark)); err != nil {
+		return fmt.Errorf("write delivery mark of chain %d: %w", chain, err)
+	}
+	if err := b.Commit(); err != nil {
+		return fmt.Errorf("write delivery mark of chain %d: %w", chain, err)
+	}
+	return nil
+}
+
+// outboxReader returns the header of committed height h of the chain (the
+// synthetic empty header for EMPTY) and the packages of its outer relays
+// (relay.Outbox; none for an EMPTY height or a block without outer
+// relays).
+type outboxReader func(h types.Height) (types.Header, []relay.Addressed, error)
+
+// relayBacklog is what a source member still has to deliver of its
+// chain's outer relays: the packages of committed heights that the
+// destination member it sends to has not acknowledged. Only part of it is
+// in memory; the rest stays in the store, as committed blocks, and is read
+// back as room frees. It holds no lock and reads nothing itself: the relay
+// loop owns it and passes an outboxReader.
+//
+// Each destination chain has a stream: next is the first height it has not
+// read (below it, each of its packages is in memory or was acknowledged),
+// and it reads further heights only while it holds fewer than perDest
+// packages. So a destination that stays unreachable fills its own stream
+// and stops it there, while the relays to the other chains go on, and the
+// memory held is at most perDest packages per destination, plus the rest
+// of the last block read. Streams at the same height share its read.
+//
+// The delivery mark, the lowest height any stream may still have to send
+// something of, is min(every stream's next, every height held in memory):
+// a height below it had every package acknowledged (or given up, logged:
+// a block its recorder recorded otherwise, a destination without
+// committee), or none at all. It only moves up: acknowledgements only
+// release packages, and a stream reads upwards.
+type relayBacklog struct {
+	perDest int
+	reads   int
+	// head is the highest committed height known.
+	head    types.Height
+	streams map[types.ChainID]*relayStream
+	// blocks are the heights with packages in memory not acknowledged;
+	// unsent those with packages not handed to relay.Pending yet.
+	blocks map[types.Height]*heldBlock
+	unsent map[types.Height]*heldBlock
+	byID   map[types.Hash]*heldRelay
+}
+
+// relayStream is the delivery of the relays to one destination chain.
+type relayStream struct {
+	next types.Height
+	held int
+	// ackBy is the genesis node index of the destination member this
+	// member sends to: only its acknowledgements release a package.
+	ackBy int
+	// reading is set while a height is taken for this stream.
+	reading bool
+}
+
+// heldBlock is a committed height with packages in memory.
+type heldBlock struct {
+	height types.Height
+	header types.Header
+	hash   types.Hash
+	relays []*heldRelay
+	left   int // relays not acknowledged
+	// confirmed: the chain's recorder recorded this block (hash) on this
+	// node, so its packages may be sent.
+	confirmed bool
+}
+
+// heldRelay is one package in memory.
+type heldRelay struct {
+	a     relay.Addressed
+	block *heldBlock
+	// lifted: the package carries its lift (relayState.lift), or needs
+	// none.
+	lifted bool
+	queued bool // handed to relay.Pending
+	done   bool // acknowledged, or given up
+}
+
+// newRelayBacklog starts the backlog at height from (the stored delivery
+// mark) with the chain committed up to head. dests gives, for each chain
+// relays may go to, the node whose acknowledgements count.
+func newRelayBacklog(from, head types.Height, dests map[types.ChainID]int, perDest, reads int) *relayBacklog {
+	from = min(max(from, 1), head+1)
+	b := &relayBacklog{
+		perDest: max(perDest, 1),
+		reads:   max(reads, 1),
+		head:    head,
+		streams: make(map[types.ChainID]*relayStream, len(dests)),
+		blocks:  map[types.Height]*heldBlock{},
+		unsent:  map[types.Height]*heldBlock{},
+		byID:    map[types.Hash]*heldRelay{},
+	}
+	for d, node := range dests {
+		b.streams[d] = &relayStream{next: from, ackBy: node}
+	}
+	return b
+}
+
+// committed notes that height h is committed (and in the store).
+func (b *relayBacklog) committed(h types.Height) {
+	b.head = max(b.head, h)
+}
+
+// fill reads the outboxes of the next heights for the streams with room,
+// at most b.reads heights. more reports that it stopped on that budget with
+// heights left to read. After a read error it stops; the height is read
+// again at the next call.
+func (b *relayBacklog) fill(read outboxReader) (more bool, skipped int, err error) {
+	for range b.reads {
+		h, ok := b.nextRead()
+		if !ok {
+			return false, skipped, nil
+		}
+		header, pkgs, err := read(h)
+		if err != nil {
+			return false, skipped, fmt.Errorf("outbox of height %d: %w", h, err)
+		}
+		skipped += b.take(&header, pkgs)
+	}
+	_, more = b.nextRead()
+	return more, skipped, nil
+}
+
+// nextRead returns the lowest height a stream with room has to read.
+func (b *relayBacklog) nextRead() (types.Height, bool) {
+	var h types.Height
+	found := false
+	for _, s := range b.streams {
+		if s.held < b.perDest && s.next <= b.head && (!found || s.next < h) {
+			h, found = s.next, true
+		}
+	}
+	return h, found
+}
+
+// take files the packages of the block of header for the streams that read
+// its height and moves them past it. It returns how many packages it
+// skipped because their destination has no stream.
+func (b *relayBacklog) take(header *types.Header, pkgs []relay.Addressed) (skipped int) {
+	h := header.Height
+	for _, s := range b.streams {
+		s.reading = s.next == h && s.held < b.perDest
+	}
+	blk := b.blocks[h]
+	for _, p := range pkgs {
+		s := b.streams[p.Dest]
+		if s == nil {
+			skipped++
+			continue
+		}
+		if !s.reading {
+			continue
+		}
+		id := p.Package.Message.ID()
+		if _, dup := b.byID[id]; dup {
+			// The same message twice: one delivery consumes both.
+			continue
+		}
+		if blk == nil {
+			blk = &heldBlock{height: h, header: *header, hash: header.Hash()}
+			b.blocks[h] = blk
+		}
+		r := &heldRelay{a: p, block: blk}
+		blk.relays = append(blk.relays, r)
+		blk.left++
+		b.byID[id] = r
+		b.unsent[h] = blk
+		s.held++
+	}
+	for _, s := range b.streams {
+		if s.reading {
+			s.next, s.reading = h+1, false
+		}
+	}
+	return skipped
+}
+
+// ack releases the packages of ids that node acknowledged and returns the
+// IDs it released: only the destination member a package was sent to
+// acknowledges it.
+func (b *relayBacklog) ack(node int, ids []types.Hash) []types.Hash {
+	var out []types.Hash
+	for _, id := range ids {
+		r, ok := b.byID[id]
+		if !ok || b.streams[r.a.Dest].ackBy != node {
+			continue
+		}
+		b.release(r)
+		out = append(out, id)
+	}
+	return out
+}
+
+// release forgets a package: acknowledged, or never deliverable.
+func (b *relayBacklog) release(r *heldRelay) {
+	if r.done {
+		return
+	}
+	r.done = true
+	delete(b.byID, r.a.Package.Message.ID())
+	b.streams[r.a.Dest].held--
+	blk := r.block
+	blk.left--
+	if blk.left == 0 {
+		delete(b.blocks, blk.height)
+		delete(b.unsent, blk.height)
+	}
+}
+
+// drop gives up the packages of blk that are still held and returns their
+// IDs.
+func (b *relayBacklog) drop(blk *heldBlock) []types.Hash {
+	var ids []types.Hash
+	for _, r := range blk.relays {
+		if !r.done {
+			ids = append(ids, r.a.Package.Message.ID())
+			b.release(r)
+		}
+	}
+	return ids
+}
+
+// unsentBlocks returns the blocks with packages not handed to
+// relay.Pending yet, by height.
+func (b *relayBacklog) unsentBlocks() []*heldBlock {
+	out := make([]*heldBlock, 0, len(b.unsent))
+	for _, blk := range b.unsent {
+		out = append(out, blk)
+	}
+	slices.SortFunc(out, func(x, y *heldBlock) int { return cmp.Compare(x.height, y.height) })
+	return out
+}
+
+// settle takes blk out of the unsent blocks once each of its packages is
+// queued or done.
+func (b *relayBacklog) settle(blk *heldBlock) {
+	for _, r := range blk.relays {
+		if !r.done && !r.queued {
+			return
+		}
+	}
+	delete(b.unsent, blk.height)
+}
+
+// mark returns the delivery mark: every package of a lower height was
+// acknowledged (or there was none).
+func (b *relayBacklog) mark() types.Height {
+	m := b.head + 1
+	for _, s := range b.streams {
+		m = min(m, s.next)
+	}
+	for h := range b.blocks {
+		m = min(m, h)
+	}
+	return m
+}
