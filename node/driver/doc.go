@@ -378,10 +378,13 @@
 // # The API
 //
 // Node.API serves node/api: accounts, messages and submissions of the
-// node's transaction chain (an address of another chain gets an error
-// wrapping ErrOtherChain and api.ErrNotFound that names the chain and the
-// addresses of its nodes), blocks of the chains it runs, every chain of the
-// topology in Chains (a chain it does not run with the last header its
+// node's transaction chain (an address of another chain, in a read, a
+// light account proof or a submission, gets an api.WrongChainError, HTTP
+// 421 wrong_chain, which also matches ErrOtherChain and api.ErrNotFound,
+// naming the chain and its nodes), blocks of the chains it runs (a block of
+// a known chain it does not run: the same error), every chain of the
+// topology in Chains with its kind, parent, whether this node runs it and
+// its confirmed height (for a chain it does not run, the last header its
 // recorders recorded of it), and the light proofs (light.go): a header of
 // any chain whose recorder the node runs, lifted through the recorder
 // blocks that recorded it to a root block, with that block's certificate;

@@ -84,7 +84,7 @@ func (a apiNode) LightAccount(addr types.Address) (*light.AccountProof, error) {
 	n := a.n
 	ta, err := n.txFor(addr)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", err, api.ErrNotFound)
+		return nil, n.wrongChain(fmt.Sprintf("account %s", addr), n.topo.OwnerOf(addr))
 	}
 	ta.mu.RLock()
 	tip, _ := ta.parent.Tip(ta.spec.ID)

@@ -218,20 +218,14 @@ func printUsage(out io.Writer, dir string, m *Manifest) {
 	fmt.Fprintf(out, "check the recipient on another node of its chain:\n")
 	fmt.Fprintf(out, "  thinkey tx account %s --api %s\n", accounts[to].Address, dest[len(dest)-1].APIURL())
 	if m.Chains > 1 || m.SubChains > 0 {
-		// loadgen follows one chain: that of the first API's node, with
-		// the accounts it holds.
-		apis = ""
-		for i, n := range from {
-			if i > 0 {
-				apis += ","
-			}
-			apis += n.APIURL()
-		}
-		fmt.Fprintf(out, "load test of chain %d (the accounts it holds):\n", owner(0))
+		// loadgen sends each account's transfers to the nodes of its own
+		// chain and follows every chain it is given.
+		fmt.Fprintf(out, "load test of every chain, half of the transfers cross-chain:\n")
+		fmt.Fprintf(out, "  thinkey loadgen --api %s --accounts %s --rate 1000 --duration 30s --cross 0.5\n", apis, filepath.Join(dir, AccountsFile))
 	} else {
 		fmt.Fprintf(out, "load test:\n")
+		fmt.Fprintf(out, "  thinkey loadgen --api %s --accounts %s --rate 1000 --duration 30s\n", apis, filepath.Join(dir, AccountsFile))
 	}
-	fmt.Fprintf(out, "  thinkey loadgen --api %s --accounts %s --rate 1000 --duration 30s\n", apis, filepath.Join(dir, AccountsFile))
 	fmt.Fprintf(out, "stop it:\n  thinkey testnet down --dir %s\n", dir)
 }
 
