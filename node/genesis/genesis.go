@@ -14,7 +14,6 @@ import (
 
 	"github.com/thinkey/thinkey/crypto/bls"
 	"github.com/thinkey/thinkey/crypto/hash"
-	"github.com/thinkey/thinkey/crypto/merkle"
 	"github.com/thinkey/thinkey/netq"
 	"github.com/thinkey/thinkey/node/actor"
 	"github.com/thinkey/thinkey/node/chains"
@@ -467,47 +466,10 @@ func (g *Genesis) Headers() (map[types.ChainID]types.Header, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[types.ChainID]types.Header, len(g.Chains))
-	// Children have longer prefixes than their recorders, but IDs say
-	// nothing of depth: walk the tree from the root, children first.
-	var walk func(id types.ChainID) error
-	walk = func(id types.ChainID) error {
-		c, _ := topo.Chain(id)
-		h := types.Header{Version: types.HeaderVersion, ChainID: id, TimestampMillis: g.GenesisTimeMillis}
-		if c.Kind == chains.Transaction {
-			gc, _ := g.Chain(id)
-			state, err := exec.NewMemState(g.GenesisAccounts(id))
-			if err != nil {
-				return fmt.Errorf("genesis state of chain %d: %w", id, err)
-			}
-			res, err := exec.Execute(state, gc.Spec(), nil, exec.Env{})
-			if err != nil {
-				return fmt.Errorf("genesis roots of chain %d: %w", id, err)
-			}
-			res.Roots.SetHeader(&h)
-			out[id] = h
-			return nil
-		}
-		for _, child := range topo.Children(id) {
-			if child != id {
-				if err := walk(child); err != nil {
-					return err
-				}
-			}
-		}
-		st, err := rootchain.NewState(id, topo, out)
-		if err != nil {
-			return fmt.Errorf("genesis state of chain %d: %w", id, err)
-		}
-		h.InputRoot = merkle.EmptyRoot()
-		h.StateRoot = st.Root()
-		out[id] = h
-		return nil
-	}
-	if err := walk(types.RootChain); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return rootchain.GenesisHeaders(topo, g.GenesisTimeMillis, func(id types.ChainID) (exec.ChainSpec, []actor.Account) {
+		gc, _ := g.Chain(id)
+		return gc.Spec(), g.GenesisAccounts(id)
+	})
 }
 
 // Block returns the header of chain id's block 0 (see Headers).

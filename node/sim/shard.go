@@ -11,7 +11,6 @@ import (
 
 	"github.com/thinkey/thinkey/crypto/ed25519"
 	"github.com/thinkey/thinkey/crypto/hash"
-	"github.com/thinkey/thinkey/crypto/merkle"
 	"github.com/thinkey/thinkey/node/actor"
 	"github.com/thinkey/thinkey/node/chains"
 	"github.com/thinkey/thinkey/node/consensus"
@@ -445,45 +444,10 @@ func (n *ShardedNetwork) genesisAccounts() error {
 // empty body over its genesis accounts; a recorder chain's the state root
 // of its children's block-0 headers and the record root of an empty body.
 func genesisHeaders(topo *chains.Topology, byChain map[types.ChainID]*committee) (map[types.ChainID]types.Header, error) {
-	out := make(map[types.ChainID]types.Header)
-	var walk func(id types.ChainID) error
-	walk = func(id types.ChainID) error {
-		c, _ := topo.Chain(id)
-		h := types.Header{Version: types.HeaderVersion, ChainID: id}
-		if c.Kind == chains.Transaction {
-			com := byChain[id]
-			state, err := exec.NewMemState(com.accounts)
-			if err != nil {
-				return fmt.Errorf("genesis state of chain %d: %w", id, err)
-			}
-			res, err := exec.Execute(state, com.spec, nil, exec.Env{})
-			if err != nil {
-				return fmt.Errorf("genesis roots of chain %d: %w", id, err)
-			}
-			res.Roots.SetHeader(&h)
-			out[id] = h
-			return nil
-		}
-		for _, child := range topo.Children(id) {
-			if child != id {
-				if err := walk(child); err != nil {
-					return err
-				}
-			}
-		}
-		st, err := rootchain.NewState(id, topo, out)
-		if err != nil {
-			return fmt.Errorf("genesis state of chain %d: %w", id, err)
-		}
-		h.InputRoot = merkle.EmptyRoot()
-		h.StateRoot = st.Root()
-		out[id] = h
-		return nil
-	}
-	if err := walk(types.RootChain); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return rootchain.GenesisHeaders(topo, 0, func(id types.ChainID) (exec.ChainSpec, []actor.Account) {
+		com := byChain[id]
+		return com.spec, com.accounts
+	})
 }
 
 // World returns the network's world.
