@@ -71,11 +71,32 @@
 // proof's Index must check its LeafCount against the count committed beside
 // the root; [Verify] documents this contract.
 //
+// # Multi-proofs
+//
+// A [MultiProof] proves several leaves of one tree and carries each sibling
+// they need once: 700 random leaves of 2,048 need about 800 siblings instead
+// of 700*11 in single proofs, and verify in a fifth of the time. Its
+// siblings are in one canonical order, level by level from the leaves up and
+// left to right within a level: a known node that is promoted goes up
+// unchanged, an even known node whose right neighbour is known pairs with
+// it, and any other known node takes the next sibling as its missing
+// neighbour. Leaves 0 and 3 of the five-leaf tree above need [L1 L2 L4]: A
+// and B are then both known and pair into C, which takes L4.
+//
+// As for a single proof, the sibling count is a function of the shape
+// ([MultiSiblingCount]), [VerifyMulti] rejects any other count before
+// hashing, and the root does not commit to LeafCount. Everything costs
+// O(len(Indices) * depth), whatever the leaf count. [MultiFromPaths] merges
+// single proofs into a multi-proof and [MultiProof.Paths] splits a verified
+// one back into the proofs [Tree.Prove] gives.
+//
 // # Invariants
 //
 //   - [ParallelRoot] equals [RootFromLeafHashes] for every input and worker
 //     count; [Tree] roots and proofs equal [RootFromLeafHashes] and [Prove].
 //   - A decoded proof re-encodes to the same bytes.
+//   - [Tree.ProveMulti] equals [MultiFromPaths] of the leaves' single
+//     proofs, and [MultiProof.Paths] gives back those single proofs.
 //   - Nothing here panics on any input; bad proofs return errors wrapping
 //     the exported sentinels.
 //

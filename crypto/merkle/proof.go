@@ -22,6 +22,9 @@ var (
 	// ErrMalformedProof: the bytes are not a canonical proof encoding
 	// (truncated, trailing bytes).
 	ErrMalformedProof = errors.New("merkle: malformed proof encoding")
+	// ErrUnsortedIndices: the leaf indices of a multi-proof, or the indices
+	// of the paths merged into one, are not strictly increasing.
+	ErrUnsortedIndices = errors.New("merkle: multi-proof indices not strictly increasing")
 )
 
 // MaxSiblings is the longest possible path: a tree of 2^64-1 leaves is 64

@@ -98,7 +98,18 @@ func TestCrossChainTransfersAndRestart(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// A burst from both wallets of chain 1: the relays of one source block
+	// reach chain 2 under one packed proof.
+	for k := range 8 {
+		w, to := 2*(k%2), 2*(k%2)+1
+		c.submitTo(w, to, 1)
+		want[w]--
+		want[to]++
+	}
 	c.settledBalances(90*time.Second, want)
+	if groups := packedGroups(t, c, 2); groups == 0 {
+		t.Fatal("chain 2 consumed no relay under a packed group proof")
+	}
 	var total uint64
 	for _, b := range want {
 		total += b
@@ -179,6 +190,10 @@ func relayLifts(t *testing.T, c *cluster) map[[2]types.ChainID]int {
 					out[pair] = -1
 					continue
 				}
+				if len(in.Proof) > 0 && (in.Proof[0] == relay.GroupProofTag || in.Proof[0] == relay.GroupRefTag) {
+					out[pair] = -1 // a packed group proves by reference
+					continue
+				}
 				p, err := relay.DecodeProof(in.Proof)
 				if err != nil {
 					t.Fatal(err)
@@ -188,6 +203,36 @@ func relayLifts(t *testing.T, c *cluster) map[[2]types.ChainID]int {
 		}
 	}
 	return out
+}
+
+// packedGroups counts the packed group proofs (relay.GroupProof) in the
+// blocks of chain, read from its first member's blocks; each must decode.
+func packedGroups(t *testing.T, c *cluster, chain types.ChainID) int {
+	t.Helper()
+	n := c.node(c.members(chain)[0])
+	groups := 0
+	for h := types.Height(1); h <= n.Status().Head; h++ {
+		sb, err := n.Block(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sb.Decision == nil || sb.Decision.Block == nil {
+			continue
+		}
+		body, err := exec.DecodeBody(sb.Decision.Block.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range body.Inputs {
+			if len(in.Proof) > 0 && in.Proof[0] == relay.GroupProofTag {
+				if _, err := relay.DecodeGroupProof(in.Proof); err != nil {
+					t.Fatalf("chain %d height %d: %v", chain, h, err)
+				}
+				groups++
+			}
+		}
+	}
+	return groups
 }
 
 // consumedRelays lists the relays the blocks of chain consumed, read from

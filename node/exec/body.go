@@ -26,8 +26,9 @@ const (
 	// MaxEntryOutputs is the most messages one entry produces.
 	MaxEntryOutputs = actor.MaxSends
 	// MaxRelayProofLen is the longest relay proof an input carries, in
-	// bytes.
-	MaxRelayProofLen = 8 << 10
+	// bytes: room for the relay layer's packed proof of many relays of one
+	// source block (a proof of one relay is at most 8 KiB).
+	MaxRelayProofLen = 4 << 20
 	// MaxBodySize is the longest body encoding, in bytes.
 	MaxBodySize = 32 << 20
 )

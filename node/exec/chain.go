@@ -107,8 +107,28 @@ func (Sequential) Workers() int { return 1 }
 // being processed twice within one block. The relay layer implements it.
 type RelayVerifier interface {
 	// VerifyRelay checks proof for msg, an outer-relay message of another
-	// chain addressed to this one, and returns nil if it holds.
+	// chain addressed to this one, when the proof stands alone: the
+	// candidates of Execute. It returns nil if the proof holds.
 	VerifyRelay(msg *types.Message, proof []byte) error
+	// VerifyRelays checks the relay inputs of a block body; inputs are all
+	// its inputs, the external ones included. One proof may cover several
+	// relay inputs (the relay layer packs the relays of one source block
+	// under one multi-proof, see RelayPacker), so they are checked
+	// together. On a failure it returns the position in inputs of the
+	// relay input it concerns.
+	VerifyRelays(inputs []Input) (at int, err error)
+}
+
+// RelayPacker is implemented by a RelayVerifier that can shorten the
+// proofs of a block's relay inputs by sharing what they have in common.
+// Execute calls it on the inputs it included, in block order, before
+// computing the roots.
+type RelayPacker interface {
+	// PackRelays returns inputs with the same messages in the same order
+	// and proofs that VerifyRelays accepts whenever the stand-alone proofs
+	// of inputs verify; inputs is not modified. ok=false leaves the
+	// proofs as they are.
+	PackRelays(inputs []Input) (packed []Input, ok bool)
 }
 
 // Env holds what Execute, Check and Verify need from outside the core.

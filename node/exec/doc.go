@@ -176,7 +176,7 @@
 //	           i  inputs, each:
 //	                4  n = length of the message encoding
 //	                n  message (types.Message encoding)
-//	                4  p = length of the proof (at most 8192)
+//	                4  p = length of the proof (at most 4 MiB)
 //	                p  proof (relay layer's encoding; empty for external)
 //	           4  r = number of inter-relay messages (at most 65536)
 //	           r  messages, each: 4 n, then n bytes of message encoding

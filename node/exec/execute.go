@@ -95,6 +95,7 @@ func Execute(view StateView, chain ChainSpec, inputs []Input, env Env) (Result, 
 	}
 
 	b := newBuilder(view, chain)
+	b.packer, _ = env.Relays.(RelayPacker)
 	receipts := make([]Receipt, len(inputs))
 	for i := range inputs {
 		receipts[i].ID = ids[i]
@@ -168,6 +169,26 @@ func checkInput(chain ChainSpec, m *types.Message, id types.Hash) error {
 	return nil
 }
 
+// verifyBlockRelays checks the relay inputs of a block body together.
+func verifyBlockRelays(relays RelayVerifier, inputs []Input, ids []types.Hash) error {
+	if relays == nil {
+		for i := range inputs {
+			if inputs[i].Message.Kind != types.MessageExternal {
+				return blockErr(ErrBadRelayProof, inputs[i].Message.To, ids[i], nil, "no relay verifier")
+			}
+		}
+		return nil
+	}
+	at, err := relays.VerifyRelays(inputs)
+	if err == nil {
+		return nil
+	}
+	if at < 0 || at >= len(inputs) {
+		return blockErr(ErrBadRelayProof, types.Address{}, types.Hash{}, err, "")
+	}
+	return blockErr(ErrBadRelayProof, inputs[at].Message.To, ids[at], err, "input %d", at)
+}
+
 func verifyRelay(relays RelayVerifier, in *Input, id types.Hash) error {
 	if relays == nil {
 		return blockErr(ErrBadRelayProof, in.Message.To, id, nil, "no relay verifier")
@@ -212,6 +233,10 @@ type builder struct {
 	// cascade numbers the current input so an account is saved once.
 	journal []saved
 	cascade int
+
+	// packer, when the relay verifier is one, shortens the proofs of the
+	// included relay inputs before the roots are computed.
+	packer RelayPacker
 }
 
 type idMessage struct {
@@ -396,6 +421,11 @@ func (b *builder) finish(runner Runner) Result {
 	res := Result{GasUsed: b.gas}
 	body := &res.Body
 	body.Inputs = b.inputs
+	if b.packer != nil {
+		if packed, ok := b.packer.PackRelays(b.inputs); ok && len(packed) == len(b.inputs) {
+			body.Inputs = packed
+		}
+	}
 	body.Records = make([]Record, len(addrs))
 	res.WriteSet = make([]actor.Account, len(addrs))
 	for i, addr := range addrs {

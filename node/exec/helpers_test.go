@@ -126,6 +126,58 @@ func (a acceptRelays) VerifyRelay(msg *types.Message, proof []byte) error {
 	return fmt.Errorf("no known root proves the relay: %w", last)
 }
 
+func (a acceptRelays) VerifyRelays(inputs []Input) (int, error) {
+	for i := range inputs {
+		if inputs[i].Message.Kind == types.MessageExternal {
+			continue
+		}
+		if err := a.VerifyRelay(&inputs[i].Message, inputs[i].Proof); err != nil {
+			return i, err
+		}
+	}
+	return 0, nil
+}
+
+// packingRelays is acceptRelays with a packer: a packed proof is the
+// stand-alone one behind a packedMark byte, which its VerifyRelays accepts
+// as well as a stand-alone one and acceptRelays refuses, so a body shows
+// whether Execute packed it.
+type packingRelays struct {
+	acceptRelays
+	refuse bool // PackRelays answers ok=false
+}
+
+const packedMark = 0xff
+
+func (p packingRelays) PackRelays(inputs []Input) ([]Input, bool) {
+	if p.refuse {
+		return nil, false
+	}
+	out := slices.Clone(inputs)
+	for i := range out {
+		if out[i].Message.Kind != types.MessageExternal {
+			out[i].Proof = append([]byte{packedMark}, out[i].Proof...)
+		}
+	}
+	return out, true
+}
+
+func (p packingRelays) VerifyRelays(inputs []Input) (int, error) {
+	for i := range inputs {
+		if inputs[i].Message.Kind == types.MessageExternal {
+			continue
+		}
+		proof := inputs[i].Proof
+		if len(proof) > 0 && proof[0] == packedMark {
+			proof = proof[1:]
+		}
+		if err := p.VerifyRelay(&inputs[i].Message, proof); err != nil {
+			return i, err
+		}
+	}
+	return 0, nil
+}
+
 // relayInputs turns the outer relays of a block addressed to chain into
 // inputs with their proofs.
 func relayInputs(tb fatalReporter, res *Result, chain ChainSpec) []Input {

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -487,5 +488,59 @@ func TestPaperTheorem1PlantedCycle(t *testing.T) {
 	asBlockError(err, &be)
 	if name := f.names[be.Message]; name != "m6" && name != "m1" && name != "m4" && name != "m2" {
 		t.Fatalf("the error names %s, which is not on the cycle m6 -> m1 -> m4 -> m2 -> m6", name)
+	}
+}
+
+// TestExecutePacksRelayProofs checks the RelayPacker contract: Execute
+// checks the stand-alone proofs of its candidates, and the block carries,
+// and its roots commit to, the proofs the packer returns; without a
+// packer, or when it declines, the proofs stay as they were.
+func TestExecutePacksRelayProofs(t *testing.T) {
+	chainA, chainB := specFor(0, 1), specFor(1, 1)
+	f := newFigure10(t, chainA, chainB)
+	viewA := mustState(t, actor.Account{Address: f.a, Balance: 20})
+	resA, err := Execute(viewA, chainA, externalInputs(f.m1), Env{Randomness: seededRandomness(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayed := relayInputs(t, &resA, chainB)
+	plain := acceptRelays{roots: []types.Hash{resA.Roots.OuterRelay}}
+	inputs := []Input{relayed[0], {Message: f.m3}}
+	newView := func() *MemState {
+		return mustState(t, actor.Account{Address: f.b, Balance: 5}, actor.Account{Address: f.c, Balance: 10})
+	}
+
+	packer := packingRelays{acceptRelays: plain}
+	res, err := Execute(newView(), chainB, inputs, Env{Relays: packer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Receipts[0].Included || !bytes.Equal(res.Body.Inputs[0].Proof, append([]byte{packedMark}, relayed[0].Proof...)) {
+		t.Fatalf("the block does not carry the packed proof: receipt %+v", res.Receipts[0])
+	}
+	if len(res.Body.Inputs[1].Proof) != 0 {
+		t.Fatal("an external input got a proof")
+	}
+	if !bytes.Equal(inputs[0].Proof, relayed[0].Proof) {
+		t.Fatal("Execute changed its candidates")
+	}
+	if _, err := Verify(newView(), chainB, &res.Body, res.Roots, Env{Relays: packer}); err != nil {
+		t.Fatalf("packed block: %v", err)
+	}
+	_, err = Verify(newView(), chainB, &res.Body, res.Roots, Env{Relays: plain})
+	wantReason(t, err, ErrBadRelayProof)
+
+	unpacked, err := Execute(newView(), chainB, inputs, Env{Relays: packingRelays{acceptRelays: plain, refuse: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(unpacked.Body.Inputs[0].Proof, relayed[0].Proof) {
+		t.Fatal("a declined packing changed the proof")
+	}
+	if unpacked.Roots.Input == res.Roots.Input {
+		t.Fatal("the input root does not commit to the proofs")
+	}
+	if _, err := Verify(newView(), chainB, &unpacked.Body, unpacked.Roots, Env{Relays: plain}); err != nil {
+		t.Fatal(err)
 	}
 }

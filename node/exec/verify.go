@@ -110,12 +110,8 @@ func Check(view StateView, chain ChainSpec, body *Body, env Env) (Result, error)
 			return Result{}, blockErr(ErrBadSignature, body.Inputs[i].Message.From, ids.inputs[i], nil, "input %d", i)
 		}
 	}
-	for i := range body.Inputs {
-		if body.Inputs[i].Message.Kind != types.MessageExternal {
-			if err := verifyRelay(env.Relays, &body.Inputs[i], ids.inputs[i]); err != nil {
-				return Result{}, err
-			}
-		}
+	if err := verifyBlockRelays(env.Relays, body.Inputs, ids.inputs); err != nil {
+		return Result{}, err
 	}
 	res := Result{Body: *body, WriteSet: make([]actor.Account, len(replays))}
 	for r := range replays {

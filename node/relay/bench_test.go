@@ -1,8 +1,11 @@
 package relay
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 
+	"github.com/thinkey/thinkey/node/exec"
 	"github.com/thinkey/thinkey/node/types"
 )
 
@@ -102,4 +105,77 @@ func BenchmarkInboxReady1000(b *testing.B) {
 			b.Fatalf("%d ready", len(got))
 		}
 	}
+}
+
+// groupFixture is a destination block's 700 relays of one source block of
+// 2,000, at random positions, with stand-alone proofs, and the verifier of
+// the destination.
+func groupFixture(b *testing.B) (Verifier, []exec.Input) {
+	b.Helper()
+	topo := testTopology(b)
+	msgs := make([]types.Message, 2000)
+	for i := range msgs {
+		msgs[i] = relayMsg(chainA, chainB, uint64(i))
+	}
+	h, body := sourceBlock(chainA, 10, msgs)
+	var inputs []exec.Input
+	for _, a := range outbox(b, &h, &body, topo) {
+		inputs = append(inputs, a.Package.Input())
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(inputs), func(i, j int) { inputs[i], inputs[j] = inputs[j], inputs[i] })
+	anc := anchors{}
+	anc.confirm(&h)
+	return Verifier{Chain: chainB, Topology: topo, Anchors: anc, Consumed: consumed{}}, slices.Clip(inputs[:700])
+}
+
+func proofBytes(inputs []exec.Input) int {
+	n := 0
+	for i := range inputs {
+		n += len(inputs[i].Proof)
+	}
+	return n
+}
+
+// BenchmarkVerifyRelaysGroup700 is a member checking a block's 700 relays
+// of one source block of 2,000 under one packed group proof; it reports
+// the time and the proof bytes per relay.
+func BenchmarkVerifyRelaysGroup700(b *testing.B) {
+	v, inputs := groupFixture(b)
+	packed, _ := v.PackRelays(inputs)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.VerifyRelays(packed); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/700, "ns/relay")
+	b.ReportMetric(float64(proofBytes(packed))/700, "proof-B/relay")
+}
+
+// BenchmarkVerifyRelaysStandAlone700 is the same block with the 700
+// stand-alone reference proofs.
+func BenchmarkVerifyRelaysStandAlone700(b *testing.B) {
+	v, inputs := groupFixture(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.VerifyRelays(inputs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/700, "ns/relay")
+	b.ReportMetric(float64(proofBytes(inputs))/700, "proof-B/relay")
+}
+
+// BenchmarkPackRelays700 is the leader packing those 700 relays (merging
+// the paths and checking the group).
+func BenchmarkPackRelays700(b *testing.B) {
+	v, inputs := groupFixture(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := v.PackRelays(inputs); !ok {
+			b.Fatal("declined")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/700, "ns/relay")
 }

@@ -312,7 +312,10 @@ func fuzzSeeds(tb fatalReporter) map[string]map[string][]byte {
 	batch := marshal(tb, &b)
 	a := sampleAck()
 	ack := marshal(tb, &a)
+	groups, refs := groupSeeds(tb)
 	return map[string]map[string][]byte{
+		"FuzzDecodeGroupProof": groups,
+		"FuzzDecodeGroupRef":   refs,
 		"FuzzDecodeProof": {
 			"valid-two-lifts":  proof,
 			"valid-no-lift":    marshal(tb, &bare),
@@ -360,6 +363,20 @@ func fuzzSeeds(tb fatalReporter) map[string]map[string][]byte {
 }
 
 var decoders = map[string]func([]byte) ([]byte, error){
+	"FuzzDecodeGroupProof": func(b []byte) ([]byte, error) {
+		g, err := DecodeGroupProof(b)
+		if err != nil {
+			return nil, err
+		}
+		return g.MarshalBinary()
+	},
+	"FuzzDecodeGroupRef": func(b []byte) ([]byte, error) {
+		r, err := DecodeGroupRef(b)
+		if err != nil {
+			return nil, err
+		}
+		return r.MarshalBinary()
+	},
 	"FuzzDecodeProof": func(b []byte) ([]byte, error) {
 		p, err := DecodeProof(b)
 		if err != nil {

@@ -17,6 +17,10 @@
 //   - Verifier (destination side) is the exec.RelayVerifier a chain's
 //     blocks are built and verified with; Trusted is the one a decided
 //     block is executed with at commit, which needs no recorder view.
+//     Verifier is also the exec.RelayPacker: a leader's block carries the
+//     relays of one source block under one GroupProof (a multi-proof),
+//     see "Packed proofs". Unpack turns a block's packed proofs back into
+//     stand-alone ones.
 //   - Inbox (destination side) holds arriving packages, deduplicated by
 //     message ID, and gives the leader's Execute those that verify now, in
 //     (source chain, source height, message ID) order. It keeps up to
@@ -112,6 +116,46 @@
 // executes a block a quorum of its committee certified. Those members
 // verified its relays against their own views before voting.
 //
+// # Packed proofs
+//
+// Packages travel with stand-alone proofs, and the Inbox hands them to
+// the leader's Execute as they came. In the block the leader builds, the
+// relays of one source block (a group) share one proof instead: their
+// paths end in the same tree, so their upper siblings are the same
+// nodes, and a path of 11 siblings per relay repeats most of them. After
+// Execute chose the inputs, PackRelays merges the RefProofs of each
+// source block with two or more relays in the block into a GroupProof:
+// the source chain and height, the position of each relay of the group
+// in the source block's OuterRelay list (in the block order of the
+// group's inputs), and the siblings of the crypto/merkle multi-proof of
+// those positions. The first input of the group carries it, each other
+// input a 13-byte GroupRef naming the same source block. For 700 relays
+// of a block of 2,000 this is about 55 bytes of proof per relay against
+// 390; exec's input root commits to the packed proofs, so the block's
+// digest binds them as it binds stand-alone ones. PackRelays checks each
+// group it builds against the recorded root and leaves a group that does
+// not verify in the stand-alone form; full-form proofs (a sub-chain's
+// relay with lifts) are never packed.
+//
+// A block's relay inputs verify together (VerifyRelays) when
+//
+//  1. every stand-alone proof verifies as a package's would;
+//  2. each GroupProof names a source block no other GroupProof of the
+//     block names, each GroupRef follows the GroupProof of its source
+//     block, and that proof lists exactly as many positions as the block
+//     has inputs in its group;
+//  3. every message of a group passes rule 1 of a reference with the
+//     group's source chain;
+//  4. Anchors.Recorded knows the group's source block (else
+//     ErrNotConfirmed) with a non-zero OuterRelayRoot, and the
+//     multi-proof leads from exec.RelayLeaf of each message, at the
+//     position listed for its input, to that root;
+//  5. Consumed holds no message of a group.
+//
+// A proof in a packed form never verifies standing alone (VerifyRelay,
+// Inbox, Batch): it covers a group of a block's inputs, not one relay.
+// Trusted applies rules 1 to 3 and, given a Consumed, 5.
+//
 // # Why proofs and not signatures (paper 4.3)
 //
 // A relay could be accepted on the signatures of the source committee.
@@ -168,8 +212,9 @@
 // Canonical over node/codec, integers big-endian; headers are the 232-byte
 // node/types encoding, paths the crypto/merkle proof encoding (index u64,
 // leaf count u64, sibling count u8, the siblings; 17 to 2065 bytes).
-// A proof is either form, told apart by its first byte; one strict decoder
-// per form (DecodeRefProof, DecodeProof), each refusing the other's tag.
+// A proof is one of four forms, told apart by its first byte; one strict
+// decoder per form (DecodeRefProof, DecodeProof, DecodeGroupProof,
+// DecodeGroupRef), each refusing the others' tags.
 // Offsets in bytes:
 //
 //	RefProof (tag 0x29), 17+p bytes, at most 2082 (MaxRefProofLen):
@@ -182,8 +227,7 @@
 //	   17      p  Path of RelayLeaf(msg ID) in the OuterRelayRoot of the
 //	              header recorded at (Chain, Height)
 //
-//	Proof (tag 0x22), the full form, at most 8192 bytes (MaxProofLen =
-//	exec.MaxRelayProofLen):
+//	Proof (tag 0x22), the full form, at most 8192 bytes (MaxProofLen):
 //
 //	  off    width  field
 //	    0        1  Tag = 0x22
@@ -196,6 +240,31 @@
 //	                    4  q = length of Path
 //	                    q  Path of LeafHash(previous header hash) in
 //	                       Recorder.InputRoot
+//
+//	GroupProof (tag 0x2a), only in block bodies, 25+4k+32s bytes, at
+//	most 2,359,289 (MaxGroupProofLen):
+//
+//	  off     width  field
+//	    0         1  Tag = 0x2a
+//	    1         4  Chain: the source chain
+//	    5         8  Height: the source block's height
+//	   13         4  LeafCount: outer relays of the source block (1 to
+//	                 65536, MaxGroupLeaves)
+//	   17         4  k = number of positions (1 to LeafCount)
+//	   21       4*k  positions in the source block's OuterRelay list,
+//	                 distinct, below LeafCount, in the block order of the
+//	                 group's inputs
+//	   21+4k      4  s = number of siblings, exactly
+//	                 merkle.MultiSiblingCount(sorted positions, LeafCount)
+//	   25+4k   32*s  siblings of the multi-proof, in crypto/merkle's
+//	                 canonical order
+//
+//	GroupRef (tag 0x2b), only in block bodies, 13 bytes:
+//
+//	  off  width  field
+//	    0      1  Tag = 0x2b
+//	    1      4  Chain
+//	    5      8  Height: the source block whose GroupProof covers the input
 //
 //	Batch (tag 0x23), at most 1 MiB (MaxBatchSize):
 //
@@ -219,18 +288,21 @@
 //	    9   32*n  relay message IDs
 //
 // For a message of 201 bytes in a block of 2,000 relays (a path of 11
-// siblings, 369 bytes), a package costs a batch, or the input list of a
-// block body, 8 + 201 + 386 = 595 bytes by reference and 8 + 201 + 607 =
-// 816 in the full form with no lift; a lift to a recorder block of 64
-// records adds 445.
+// siblings, 369 bytes), a package costs a batch 8 + 201 + 386 = 595 bytes
+// by reference and 8 + 201 + 607 = 816 in the full form with no lift; a
+// lift to a recorder block of 64 records adds 445. In a block body, a
+// relay of a packed group costs its message, its 8 bytes of lengths, 4
+// bytes of position, a 13-byte GroupRef and its share of the siblings.
 //
 // The decoders reject, with the node/codec sentinels: a wrong tag
 // (ErrWrongType), input over the maximum and counts or lengths over their
 // limits (ErrTooLarge), short input (ErrTruncated), trailing bytes
 // (ErrTrailingBytes), and whatever the node/types and crypto/merkle
 // decoders reject in a nested header, message or path. They check nothing
-// the encoding does not express: a batch's proofs are decoded by
-// Inbox.Add, and the rules between fields are the Verifier's. Every
+// the encoding does not express, but for a GroupProof's shape (positions
+// in range and distinct, the sibling count they need: ErrNonCanonical): a
+// batch's proofs are decoded by Inbox.Add, and the rules between fields
+// are the Verifier's. Every
 // accepted input re-encodes to the same bytes. A decoded Proof or RefProof
 // shares no memory with its input; a decoded Batch aliases it.
 package relay

@@ -24,9 +24,12 @@ const (
 // depth MaxLifts below the root is the deepest a proof can lift to it.
 const MaxLifts = 8
 
-// MaxProofLen is the longest proof encoding: what an input of a block may
-// carry.
-const MaxProofLen = exec.MaxRelayProofLen
+// MaxProofLen is the longest encoding of a proof of one relay, in either
+// form: what a Package may carry.
+const MaxProofLen = 8 << 10
+
+// A block input may carry any proof of this package.
+var _ [exec.MaxRelayProofLen - max(MaxProofLen, MaxGroupProofLen)]struct{}
 
 // maxPathLen is the longest crypto/merkle proof encoding: index, leaf
 // count, sibling count and 64 siblings.
@@ -266,7 +269,12 @@ type anyProof struct {
 }
 
 // decodeAnyProof decodes a proof of either form, told apart by its tag.
+// The packed forms do not stand alone: they are refused here.
 func decodeAnyProof(b []byte) (anyProof, error) {
+	switch tagOf(b) {
+	case GroupProofTag, GroupRefTag:
+		return anyProof{}, fmt.Errorf("decode relay proof: %w: a packed proof (tag 0x%02x) covers a group of a block's inputs, not one relay", codec.ErrWrongType, b[0])
+	}
 	if len(b) > 0 && b[0] == RefProofTag {
 		r, err := DecodeRefProof(b)
 		return anyProof{byRef: true, ref: r}, err

@@ -334,6 +334,9 @@
 //	a relay proof (input, inbox, outbox)  RelayProof 2 µs (header hash, or the anchor
 //	                                      lookup of a proof by reference, and a 1.5 µs
 //	                                      Merkle path), RelayLift 1.5 µs per lift
+//	a packed group of k relays (block)    RelayProof + k x RelayGroupPerRelay 1 µs to check
+//	                                      it; the leader also pays k x RelayPackPerRelay
+//	                                      1.25 µs to pack it (relay benchmarks)
 //	a commit                              Persist 0.25 ms plus PersistPerWrite 2 µs per
 //	                                      account or record written (pebble)
 //	a record (recorder)                   RecordCheck 2 µs, and its certificate as a BLS

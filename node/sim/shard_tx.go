@@ -110,7 +110,8 @@ func (m *shardMember) buildTx(header *types.Header) ([]byte, *blockResult, bool)
 }
 
 // replayInputs returns relay inputs the chain already consumed, which a
-// replaying leader puts in its blocks again.
+// replaying leader puts in its blocks again, with stand-alone proofs
+// (relay.Unpack) as candidates carry.
 func (m *shardMember) replayInputs() []exec.Input {
 	var out []exec.Input
 	for h := m.height(); h >= 1 && len(out) < 4; h-- {
@@ -122,7 +123,11 @@ func (m *shardMember) replayInputs() []exec.Input {
 		if err != nil {
 			continue
 		}
-		for _, in := range body.Inputs {
+		inputs, err := relay.Unpack(body.Inputs, memberAnchors{m})
+		if err != nil {
+			continue
+		}
+		for _, in := range inputs {
 			if in.Message.Kind == types.MessageOuterRelay && len(out) < 4 {
 				out = append(out, exec.Input{Message: in.Message.Clone(), Proof: append([]byte(nil), in.Proof...)})
 			}
@@ -142,22 +147,58 @@ func (m *shardMember) chargeBuild(inputs []exec.Input, res *exec.Result) {
 			cost += c.Ed25519PerSignature
 		}
 	}
-	cost += m.relayCost(res.Body.Inputs)
+	// Execute checks each candidate's stand-alone proof, then packs and
+	// checks the groups of the block.
+	cost += m.relayCost(inputs) + m.packCost(res.Body.Inputs)
 	cost += time.Duration(len(res.Body.Inputs)+len(res.Body.InterRelay)) * c.ExecBuildPerMessage
 	cost += time.Duration(m.state.Len()) * c.StateRootPerAccount
 	m.charge(cost)
 }
 
-// relayCost prices the relay proofs of a block's inputs.
+// relayCost prices the relay proofs of a block's inputs: a stand-alone
+// proof with its lifts, or a packed group's multi-proof, priced by the
+// relays it covers.
 func (m *shardMember) relayCost(inputs []exec.Input) time.Duration {
 	c := m.costs()
 	var cost time.Duration
 	for i := range inputs {
-		if inputs[i].Message.Kind == types.MessageOuterRelay {
-			cost += c.RelayProof + time.Duration(liftCount(inputs[i].Proof))*c.RelayLift
+		if inputs[i].Message.Kind != types.MessageOuterRelay {
+			continue
+		}
+		switch proof := inputs[i].Proof; {
+		case len(proof) > 0 && proof[0] == relay.GroupProofTag:
+			cost += c.RelayProof + time.Duration(groupSize(proof))*c.RelayGroupPerRelay
+		case len(proof) > 0 && proof[0] == relay.GroupRefTag:
+			// priced with its group
+		default:
+			cost += c.RelayProof + time.Duration(liftCount(proof))*c.RelayLift
 		}
 	}
 	return cost
+}
+
+// packCost prices the leader's packing of a block's groups: each group
+// checked once it is merged.
+func (m *shardMember) packCost(inputs []exec.Input) time.Duration {
+	c := m.costs()
+	var cost time.Duration
+	for i := range inputs {
+		if proof := inputs[i].Proof; len(proof) > 0 && proof[0] == relay.GroupProofTag {
+			cost += time.Duration(groupSize(proof)) * c.RelayPackPerRelay
+		}
+	}
+	return cost
+}
+
+// groupSize reads the number of relays a packed group proof covers (see
+// node/relay: the count follows the tag, chain, height and leaf count), 0
+// when it does not parse.
+func groupSize(proof []byte) int {
+	const countAt = 1 + 4 + 8 + 4
+	if len(proof) < countAt+4 {
+		return 0
+	}
+	return int(binary.BigEndian.Uint32(proof[countAt:]))
 }
 
 // liftCount reads the number of lifts of a relay proof encoding (see
