@@ -44,9 +44,10 @@ import (
 // way with 1 Gbit/s uplinks (a commodity VPS). Two pairs of cases repeat
 // the cross-chain ratio at two chains on 100 Mbit/s uplinks (node/sim's
 // default) and on 10 Gbit/s ones: a cross-chain transfer puts a relay
-// input with its proof (about 800 bytes) in its destination's block, which
-// the leader's uplink carries to every other member, so the slower the
-// uplink the more the cross-chain ratio costs (see docs/PERFORMANCE.md).
+// input in its destination's block (about 300 bytes with its share of the
+// packed proof of its source block) and a relay package (about 600 bytes)
+// on its source members' uplinks, so the slower the uplink the more the
+// cross-chain ratio costs (see docs/PERFORMANCE.md).
 
 // shardCase is one configuration of the stage.
 type shardCase struct {

@@ -9,7 +9,9 @@
 // inputs or the body, and an Env. The package starts no goroutines, reads
 // no clock and no global randomness: parallelism comes in as a Runner (the
 // shell's worker pool, or Sequential), the coefficients of batch signature
-// verification as an io.Reader, relay proofs as a RelayVerifier. Every
+// verification as an io.Reader, relay proofs as a RelayVerifier (and,
+// when it is also a RelayPacker, the packing of the included relays'
+// proofs into shared ones, which the block and its input root carry). Every
 // parallel task writes only its own slot and results are merged in address
 // (or list) order, so no Runner, worker count, scheduling or map order can
 // change a result or an error. Callers: the consensus core's proposal and
