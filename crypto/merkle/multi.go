@@ -259,9 +259,24 @@ func VerifyMulti(root hash.Digest, leafHashes []hash.Digest, p MultiProof) error
 // how a holder of a multi-proof hands one leaf's path on. It hashes the tree
 // once, as VerifyMulti does.
 func (p MultiProof) Paths(root hash.Digest, leafHashes []hash.Digest) ([]Proof, error) {
+	got, proofs, err := p.RootAndPaths(leafHashes)
+	if err != nil {
+		return nil, err
+	}
+	if got != root {
+		return nil, fmt.Errorf("split multi-proof of %d leaves of %d: %w", len(p.Indices), p.LeafCount, ErrRootMismatch)
+	}
+	return proofs, nil
+}
+
+// RootAndPaths returns the root p leads to from leafHashes and the
+// single-leaf proof of each leaf, every one leading to that root: for a
+// receiver that checks the root later, against a root it learns
+// afterwards. It fails only on a malformed shape.
+func (p MultiProof) RootAndPaths(leafHashes []hash.Digest) (hash.Digest, []Proof, error) {
 	pos, err := p.checkShape(len(leafHashes))
 	if err != nil {
-		return nil, fmt.Errorf("split multi-proof: %w", err)
+		return hash.Digest{}, nil, fmt.Errorf("split multi-proof: %w", err)
 	}
 	// One backing array for every path's siblings; each path gets a window
 	// capped at its own length, so that appending to one path never writes
@@ -286,10 +301,8 @@ func (p MultiProof) Paths(root hash.Digest, leafHashes []hash.Digest) ([]Proof, 
 		collector.first[k] = k
 	}
 	nodes := slices.Clone(leafHashes)
-	if multiRoot(p.LeafCount, pos, nodes, p.Siblings, collector) != root {
-		return nil, fmt.Errorf("split multi-proof of %d leaves of %d: %w", len(p.Indices), p.LeafCount, ErrRootMismatch)
-	}
-	return proofs, nil
+	root := multiRoot(p.LeafCount, pos, nodes, p.Siblings, collector)
+	return root, proofs, nil
 }
 
 // pathCollector rebuilds, while a multi-proof is hashed, the single-leaf path

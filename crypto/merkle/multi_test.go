@@ -465,6 +465,27 @@ func TestMultiProofProperties(t *testing.T) {
 		if len(indices) == 1 && !slices.Equal(p.Siblings, paths[0].Siblings) {
 			t.Fatalf("single-leaf multi-proof %v, single proof %v", p.Siblings, paths[0].Siblings)
 		}
+
+		// RootAndPaths trusts no root: it gives the tree's for the true
+		// proof, and for a tampered one another root that every returned
+		// path leads to.
+		got, rootPaths, err := p.RootAndPaths(proven)
+		if err != nil || got != root || len(rootPaths) != len(paths) || !sameProof(rootPaths[0], paths[0]) {
+			t.Fatalf("RootAndPaths = %v, %d paths, %v; want the tree's root and paths", got, len(rootPaths), err)
+		}
+		if len(p.Siblings) > 0 {
+			tampered := cloneMulti(p)
+			tampered.Siblings[rapid.IntRange(0, len(p.Siblings)-1).Draw(t, "tampered")][0] ^= 1
+			other, otherPaths, err := tampered.RootAndPaths(proven)
+			if err != nil || other == root {
+				t.Fatalf("tampered RootAndPaths = %v, %v; want another root", other, err)
+			}
+			for k := range otherPaths {
+				if err := Verify(other, proven[k], otherPaths[k]); err != nil {
+					t.Fatalf("tampered path %d does not lead to the root returned: %v", k, err)
+				}
+			}
+		}
 	})
 }
 

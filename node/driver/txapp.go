@@ -111,6 +111,7 @@ type txApp struct {
 	inboxMu sync.Mutex
 	inbox   *relay.Inbox
 	senders map[types.Hash][]relaySender
+	rm      *relayMetrics
 
 	forward chan forwarding
 	ingest  chan MessageBatch
@@ -150,6 +151,10 @@ func newTxRunner(n *Node, chain types.ChainID, genesisHeader types.Header) (*run
 		return nil, err
 	}
 	r.pinned = true
+	rm, err := newRelayMetrics(chainRegisterer(n.reg, chain), chain, n.topo.Transactions())
+	if err != nil {
+		return nil, fmt.Errorf("relay metrics: %w", err)
+	}
 	gc, _ := n.gen.Chain(chain)
 	a := &txApp{
 		r:        r,
@@ -161,6 +166,7 @@ func newTxRunner(n *Node, chain types.ChainID, genesisHeader types.Header) (*run
 		consumed: consumedSet{},
 		inbox:    relay.NewInbox(chain, n.topo, 0),
 		senders:  map[types.Hash][]relaySender{},
+		rm:       rm,
 		forward:  make(chan forwarding, 1024),
 		ingest:   make(chan MessageBatch, 64),
 		events:   make(chan relayEvent, 1024),
@@ -536,10 +542,12 @@ func (a *txApp) committed(p *commitPlan) {
 	if len(p.external) > 0 {
 		a.pool.Update(p.external, a)
 	}
+	a.countRelays(p)
 	var acks map[int]relayAcks
 	if len(p.consumed) > 0 {
 		a.inboxMu.Lock()
 		a.inbox.Forget(p.consumed)
+		a.rm.inbox.Set(float64(a.inbox.Len()))
 		acks = map[int]relayAcks{}
 		for _, id := range p.consumed {
 			for _, s := range a.senders[id] {
@@ -592,6 +600,7 @@ func (a *txApp) build(req consensus.ProposalRequest) (consensus.ProposalReady, e
 	v := a.verifier()
 	a.inboxMu.Lock()
 	relays := a.inbox.Ready(&v, limit)
+	a.rm.inbox.Set(float64(a.inbox.Len()))
 	a.inboxMu.Unlock()
 	env := a.env
 	env.Relays = v
@@ -751,19 +760,33 @@ func (a *txApp) inCommittee(chain types.ChainID, node int) bool {
 // receivePackages files a relay batch's packages in the inbox and
 // acknowledges at once those the chain already consumed.
 func (a *txApp) receivePackages(node int, b relay.Batch) {
+	// Packed proofs are turned back into one proof a package; a packing
+	// that does not unpack loses its packed packages, refused as bad
+	// proofs.
+	pkgs, err := b.Unpacked()
+	if err != nil {
+		a.r.log.Debug("relay batch packing refused", "from_node", node, "err", err)
+		a.rm.refused.WithLabelValues(chainLabel(b.Source), refuseBadProof).Add(float64(len(b.Packages) - len(pkgs)))
+	}
 	var done []types.Hash
+	arrived := 0
 	a.mu.RLock()
 	a.inboxMu.Lock()
-	for i := range b.Packages {
-		pkg := &b.Packages[i]
+	for i := range pkgs {
+		pkg := &pkgs[i]
 		id := pkg.Message.ID()
 		if a.consumed.Consumed(id) {
 			done = append(done, id)
 			continue
 		}
+		first := !a.inbox.Has(id)
 		if err := a.inbox.Add(*pkg); err != nil {
 			a.r.log.Debug("relay package refused", "id", id, "from_node", node, "err", err)
+			a.rm.refused.WithLabelValues(chainLabel(b.Source), refusal(pkg, err)).Inc()
 			continue
+		}
+		if first {
+			arrived++
 		}
 		if len(a.senders) >= 2*relay.DefaultInboxSize {
 			// Acknowledgements only spare re-sends: a relay consumed
@@ -775,8 +798,12 @@ func (a *txApp) receivePackages(node int, b relay.Batch) {
 			a.senders[id] = append(a.senders[id], s)
 		}
 	}
+	a.rm.inbox.Set(float64(a.inbox.Len()))
 	a.inboxMu.Unlock()
 	a.mu.RUnlock()
+	src := a.rm.peer(b.Source)
+	src.received.Add(float64(len(b.Packages)))
+	src.arrived.Add(float64(arrived))
 	if len(done) > 0 {
 		a.sendAcks(map[int]relayAcks{node: {source: b.Source, ids: done}})
 	}

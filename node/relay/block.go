@@ -196,6 +196,16 @@ type packed struct {
 // checked against the recorded root, so a group that would not verify is
 // left as it was. Full-form proofs stay as they are.
 func (v Verifier) PackRelays(inputs []exec.Input) ([]exec.Input, bool) {
+	return pack(inputs, func(g *GroupProof, ids []types.Hash) bool {
+		an, ok := v.Anchors.Recorded(g.Chain, g.Height)
+		return ok && g.verify(an.OuterRelayRoot, ids) == nil
+	}), true
+}
+
+// pack groups the inputs with a RefProof by source block and gives each
+// group of two or more one GroupProof, if accept takes it (ids are the
+// group's message IDs in input order); other inputs are kept as they are.
+func pack(inputs []exec.Input, accept func(g *GroupProof, ids []types.Hash) bool) []exec.Input {
 	var order []groupKey
 	byKey := make(map[groupKey][]packed)
 	for i := range inputs {
@@ -219,8 +229,8 @@ func (v Verifier) PackRelays(inputs []exec.Input) ([]exec.Input, bool) {
 		if len(ms) < 2 {
 			continue
 		}
-		g, ok := v.groupOf(inputs, key, ms)
-		if !ok {
+		g, ids, ok := groupOf(inputs, key, ms)
+		if !ok || !accept(&g, ids) {
 			continue
 		}
 		head, err := g.MarshalBinary()
@@ -236,21 +246,20 @@ func (v Verifier) PackRelays(inputs []exec.Input) ([]exec.Input, bool) {
 			out[m.at].Proof = ref
 		}
 	}
-	return out, true
+	return out
 }
 
 // groupOf merges the paths of the inputs of one source block, given in
-// block order, into a GroupProof, and checks it against the recorded
-// root. ok=false: the paths do not merge (different trees, a position
-// twice) or the result does not verify.
-func (v *Verifier) groupOf(inputs []exec.Input, key groupKey, ms []packed) (GroupProof, bool) {
+// input order, into a GroupProof, and returns it with the messages' IDs.
+// ok=false: the paths do not merge (different trees, a position twice).
+func groupOf(inputs []exec.Input, key groupKey, ms []packed) (GroupProof, []types.Hash, bool) {
 	g := GroupProof{Chain: key.chain, Height: key.height, Indices: make([]uint32, len(ms))}
 	paths := make([]merkle.Proof, len(ms))
 	ids := make([]types.Hash, len(ms))
 	for k, m := range ms {
 		p := m.path
 		if p.LeafCount == 0 || p.LeafCount > MaxGroupLeaves || (k > 0 && uint64(g.LeafCount) != p.LeafCount) {
-			return GroupProof{}, false
+			return GroupProof{}, nil, false
 		}
 		g.LeafCount = uint32(p.LeafCount)
 		g.Indices[k] = uint32(p.Index)
@@ -260,14 +269,10 @@ func (v *Verifier) groupOf(inputs []exec.Input, key groupKey, ms []packed) (Grou
 	slices.SortFunc(paths, func(x, y merkle.Proof) int { return cmp.Compare(x.Index, y.Index) })
 	mp, err := merkle.MultiFromPaths(paths)
 	if err != nil {
-		return GroupProof{}, false
+		return GroupProof{}, nil, false
 	}
 	g.Siblings = mp.Siblings
-	an, ok := v.Anchors.Recorded(key.chain, key.height)
-	if !ok || g.verify(an.OuterRelayRoot, ids) != nil {
-		return GroupProof{}, false
-	}
-	return g, true
+	return g, ids, true
 }
 
 // Unpack returns inputs with every packed proof turned back into a
@@ -275,21 +280,32 @@ func (v *Verifier) groupOf(inputs []exec.Input, key groupKey, ms []packed) (Grou
 // against the recorded roots of anchors: the relays of a block made
 // candidates again. Stand-alone proofs are kept.
 func Unpack(inputs []exec.Input, anchors Anchors) ([]exec.Input, error) {
+	return unpack(inputs, func(key groupKey, root types.Hash) error {
+		an, ok := anchors.Recorded(key.chain, key.height)
+		if !ok {
+			return ErrNotConfirmed
+		}
+		if an.OuterRelayRoot != root {
+			return invalid("the multi-proof leads to %v, the recorded relay root is %v", root, an.OuterRelayRoot)
+		}
+		return nil
+	})
+}
+
+// unpack turns each group of inputs into RefProofs after check accepted
+// the root its multi-proof leads to.
+func unpack(inputs []exec.Input, check func(key groupKey, root types.Hash) error) ([]exec.Input, error) {
 	_, groups, at, err := blockRelays(inputs)
 	if err != nil {
 		return nil, fmt.Errorf("unpack relays: input %d: %w", at, err)
 	}
 	out := slices.Clone(inputs)
 	for _, g := range groups {
-		an, ok := anchors.Recorded(g.key.chain, g.key.height)
-		if !ok {
-			return nil, fmt.Errorf("unpack relays: chain %d height %d: %w", g.key.chain, g.key.height, ErrNotConfirmed)
-		}
 		mp, err := g.proof.multiProof()
 		if err != nil {
 			return nil, fmt.Errorf("unpack relays: %w: %w", ErrInvalid, err)
 		}
-		// mp's leaves are in index order; the members are in block order.
+		// mp's leaves are in index order; the members are in input order.
 		byIndex := make(map[uint32]int, len(g.members))
 		for k, i := range g.members {
 			byIndex[g.proof.Indices[k]] = i
@@ -298,9 +314,12 @@ func Unpack(inputs []exec.Input, anchors Anchors) ([]exec.Input, error) {
 		for k, idx := range mp.Indices {
 			leaves[k] = exec.RelayLeaf(inputs[byIndex[uint32(idx)]].Message.ID())
 		}
-		paths, err := mp.Paths(an.OuterRelayRoot, leaves)
+		root, paths, err := mp.RootAndPaths(leaves)
 		if err != nil {
 			return nil, fmt.Errorf("unpack relays: %w: chain %d height %d: %w", ErrInvalid, g.key.chain, g.key.height, err)
+		}
+		if err := check(g.key, root); err != nil {
+			return nil, fmt.Errorf("unpack relays: chain %d height %d: %w", g.key.chain, g.key.height, err)
 		}
 		for k, idx := range mp.Indices {
 			ref := RefProof{Chain: g.key.chain, Height: g.key.height, Path: paths[k]}

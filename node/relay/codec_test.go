@@ -209,7 +209,7 @@ func TestBatchAndAckRoundTrip(t *testing.T) {
 func TestEncodersRefuse(t *testing.T) {
 	b := sampleBatch(t)
 	tooMany := Batch{Packages: make([]Package, MaxBatchPackages+1)}
-	bigProof := Batch{Packages: []Package{{Message: b.Packages[0].Message, Proof: make([]byte, MaxProofLen+1)}}}
+	bigProof := Batch{Packages: []Package{{Message: b.Packages[0].Message, Proof: make([]byte, MaxBatchSize)}}}
 	badMsg := Batch{Packages: []Package{{Message: types.Message{Kind: 9}}}}
 	big := Batch{}
 	for range MaxBatchSize/(MaxProofLen+200) + 1 {
@@ -313,6 +313,12 @@ func fuzzSeeds(tb fatalReporter) map[string]map[string][]byte {
 	a := sampleAck()
 	ack := marshal(tb, &a)
 	groups, refs := groupSeeds(tb)
+	h, body := sourceBlock(chainA, 5, []types.Message{relayMsg(chainA, chainB, 1), relayMsg(chainA, chainB, 2), relayMsg(chainA, chainB, 3)})
+	var pkgs []Package
+	for _, a := range outbox(tb, &h, &body, testTopology(tb)) {
+		pkgs = append(pkgs, a.Package)
+	}
+	packedBatch := SplitBatches(chainA, chainB, pkgs, 0)[0]
 	return map[string]map[string][]byte{
 		"FuzzDecodeGroupProof": groups,
 		"FuzzDecodeGroupRef":   refs,
@@ -343,6 +349,7 @@ func fuzzSeeds(tb fatalReporter) map[string]map[string][]byte {
 		"FuzzDecodeBatch": {
 			"valid":             batch,
 			"valid-empty":       marshal(tb, &Batch{Source: 3, Dest: 4}),
+			"valid-packed":      marshal(tb, &packedBatch),
 			"wrong-tag":         withByte(batch, 0, AckTag),
 			"truncated":         batch[:len(batch)/2],
 			"trailing":          append(bytes.Clone(batch), 0),
@@ -459,7 +466,8 @@ func FuzzDecodeBatch(f *testing.F) {
 		checkCanonical(t, "FuzzDecodeBatch", b)
 		if batch, err := DecodeBatch(b); err == nil {
 			in := NewInbox(chainB, topo, 8)
-			for _, p := range batch.Packages {
+			pkgs, _ := batch.Unpacked()
+			for _, p := range pkgs {
 				_ = in.Add(p)
 			}
 			in.Ready(&Verifier{Chain: chainB, Topology: topo, Anchors: anchors{}, Consumed: consumed{}}, 8)

@@ -39,10 +39,11 @@
 // node/driver and node/sim, the two shells that run chains. After a block
 // of a transaction chain commits, they keep its Outbox; once the block is
 // confirmed on the sender's own recorder view they lift the packages that
-// need it (LiftPackage), put them in Pending and send them in Batches
-// (member i of the source committee to member i mod n of the
-// destination's). A destination member adds the packages of a Batch to
-// its Inbox (acknowledging at once those already consumed), its leader
+// need it (LiftPackage), put them in Pending and send them in packed
+// Batches (SplitBatches; member i of the source committee to member i mod
+// n of the destination's). A destination member adds the packages of a
+// Batch (Batch.Unpacked) to its Inbox (acknowledging at once those
+// already consumed), its leader
 // takes Inbox.Ready as relay inputs of the next block, every proposed
 // block is built and verified with a Verifier over the node's recorder
 // view (Anchors) and the chain's consumed set as of the block's parent
@@ -118,8 +119,8 @@
 //
 // # Packed proofs
 //
-// Packages travel with stand-alone proofs, and the Inbox hands them to
-// the leader's Execute as they came. In the block the leader builds, the
+// The Inbox holds packages with stand-alone proofs and hands them to the
+// leader's Execute as they are. In the block the leader builds, the
 // relays of one source block (a group) share one proof instead: their
 // paths end in the same tree, so their upper siblings are the same
 // nodes, and a path of 11 siblings per relay repeats most of them. After
@@ -153,8 +154,18 @@
 //  5. Consumed holds no message of a group.
 //
 // A proof in a packed form never verifies standing alone (VerifyRelay,
-// Inbox, Batch): it covers a group of a block's inputs, not one relay.
-// Trusted applies rules 1 to 3 and, given a Consumed, 5.
+// Inbox): it covers a group of a block's inputs, not one relay. Trusted
+// applies rules 1 to 3 and, given a Consumed, 5.
+//
+// Batches are packed the same way: SplitBatches packs the packages of
+// each batch (PackPackages), so a source member's uplink carries each
+// shared sibling once, and the receiver turns a batch back into
+// stand-alone packages with Batch.Unpacked before the Inbox sees them.
+// Unpacked computes the paths from the root the multi-proof leads to
+// without knowing whether it is the recorded one: the Verifier finds out
+// when it checks the reference proofs, as for packages that came
+// stand-alone. A batch whose packing is malformed gives its stand-alone
+// packages only.
 //
 // # Why proofs and not signatures (paper 4.3)
 //
@@ -266,7 +277,9 @@
 //	    1      4  Chain
 //	    5      8  Height: the source block whose GroupProof covers the input
 //
-//	Batch (tag 0x23), at most 1 MiB (MaxBatchSize):
+//	Batch (tag 0x23), at most 1 MiB (MaxBatchSize), its packages packed
+//	as a block body's relay inputs are (a GroupProof on the first package
+//	of each source block with two or more, a GroupRef on the others):
 //
 //	  off  width  field
 //	    0      1  Tag = 0x23
@@ -276,8 +289,8 @@
 //	   13         n packages, each:
 //	                4  m = length of the message (at most types.MessageMaxSize)
 //	                m  Message (types.Message, tag 0x02)
-//	                4  p = length of the proof (at most 8192)
-//	                p  proof (either form, undecoded)
+//	                4  p = length of the proof (bounded by the batch)
+//	                p  proof (any form, undecoded)
 //
 //	Ack (tag 0x24), at most 9+8192*32 bytes (MaxAckSize):
 //
@@ -288,11 +301,12 @@
 //	    9   32*n  relay message IDs
 //
 // For a message of 201 bytes in a block of 2,000 relays (a path of 11
-// siblings, 369 bytes), a package costs a batch 8 + 201 + 386 = 595 bytes
-// by reference and 8 + 201 + 607 = 816 in the full form with no lift; a
-// lift to a recorder block of 64 records adds 445. In a block body, a
-// relay of a packed group costs its message, its 8 bytes of lengths, 4
-// bytes of position, a 13-byte GroupRef and its share of the siblings.
+// siblings, 369 bytes), a stand-alone package costs 8 + 201 + 386 = 595
+// bytes by reference and 8 + 201 + 607 = 816 in the full form with no
+// lift; a lift to a recorder block of 64 records adds 445. Packed, in a
+// batch or a block body, a relay of a group costs its message, its 8
+// bytes of lengths, 4 bytes of position, a 13-byte GroupRef and its share
+// of the siblings.
 //
 // The decoders reject, with the node/codec sentinels: a wrong tag
 // (ErrWrongType), input over the maximum and counts or lengths over their

@@ -279,8 +279,16 @@ func TestPackedBlockProperty(t *testing.T) {
 		at := rapid.IntRange(0, len(packed[i].Proof)-1).Filter(func(at int) bool {
 			// The root does not commit to the leaf count (crypto/merkle): a
 			// count that gives the proven leaves the same tree shape proves
-			// the same, so its bytes are left alone.
-			return tagOf(packed[i].Proof) != GroupProofTag || at < 13 || at >= 17
+			// the same, so its bytes are left alone, in a group proof and in
+			// a reference's path (after tag, chain, height, path length and
+			// the path's index).
+			switch tagOf(packed[i].Proof) {
+			case GroupProofTag:
+				return at < 13 || at >= 17
+			case RefProofTag:
+				return at < 25 || at >= 33
+			}
+			return true
 		}).Draw(rt, "byte")
 		flip := byte(rapid.IntRange(1, 255).Draw(rt, "flip"))
 		bad := slices.Clone(packed)
@@ -402,4 +410,81 @@ func FuzzDecodeGroupProof(f *testing.F) {
 func FuzzDecodeGroupRef(f *testing.F) {
 	f.Add(marshal(f, GroupRef{Chain: chainA, Height: 1}))
 	f.Fuzz(func(t *testing.T, b []byte) { checkCanonical(t, "FuzzDecodeGroupRef", b) })
+}
+
+// TestBatchPacking: SplitBatches packs the packages of each source block,
+// the receiver's Unpacked gives back exactly the stand-alone packages, and
+// a tampered or broken packing never yields a package that verifies.
+func TestBatchPacking(t *testing.T) {
+	w := newPackWorld(t, []int{90, 60, 1})
+	v := w.verifier(t)
+	var pkgs []Package
+	for _, key := range w.keys {
+		for _, in := range w.relays[key] {
+			pkgs = append(pkgs, Package{Message: in.Message, Proof: in.Proof})
+		}
+	}
+	standAlone := Batch{Source: chainA, Dest: chainB, Packages: pkgs}
+	batches := SplitBatches(chainA, chainB, pkgs, 0)
+	if len(batches) != 1 {
+		t.Fatalf("%d batches, want 1", len(batches))
+	}
+	b := batches[0]
+	if heads, _ := packedForms(inputsOf(b.Packages)); heads != 2 {
+		t.Fatalf("%d group proofs in the batch, want 2", heads)
+	}
+	// Blocks of 90 and 60 relays: paths of 6 or 7 siblings, most shared.
+	if b.EncodedLen()*5 > standAlone.EncodedLen()*3 {
+		t.Fatalf("packed batch of %d bytes, stand-alone %d: want at most 60%%", b.EncodedLen(), standAlone.EncodedLen())
+	}
+	decoded, err := DecodeBatch(marshal(t, &b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decoded.Unpacked()
+	if err != nil || len(got) != len(pkgs) {
+		t.Fatalf("Unpacked: %d packages, %v", len(got), err)
+	}
+	for i := range got {
+		if got[i].Message.ID() != pkgs[i].Message.ID() || !bytes.Equal(got[i].Proof, pkgs[i].Proof) {
+			t.Fatalf("package %d does not unpack to the one sent", i)
+		}
+		if err := v.VerifyRelay(&got[i].Message, got[i].Proof); err != nil {
+			t.Fatalf("unpacked package %d: %v", i, err)
+		}
+	}
+
+	t.Run("tampered sibling", func(t *testing.T) {
+		bad := Batch{Source: b.Source, Dest: b.Dest, Packages: slices.Clone(b.Packages)}
+		bad.Packages[0].Proof = slices.Clone(bad.Packages[0].Proof)
+		bad.Packages[0].Proof[len(bad.Packages[0].Proof)-1] ^= 1
+		got, err := bad.Unpacked()
+		if err != nil {
+			t.Fatalf("a well-formed group does not unpack: %v", err)
+		}
+		n := len(w.relays[w.keys[0]])
+		for i := range got[:n] {
+			if err := v.VerifyRelay(&got[i].Message, got[i].Proof); !errors.Is(err, ErrInvalid) {
+				t.Fatalf("package %d of a tampered group: %v, want ErrInvalid", i, err)
+			}
+		}
+	})
+	t.Run("reference without its group proof", func(t *testing.T) {
+		bad := Batch{Source: b.Source, Dest: b.Dest, Packages: slices.Clone(b.Packages[1:])}
+		got, err := bad.Unpacked()
+		if !errors.Is(err, ErrInvalid) {
+			t.Fatalf("error %v, want ErrInvalid", err)
+		}
+		if len(got) != 1 || !bytes.Equal(got[0].Proof, pkgs[len(pkgs)-1].Proof) {
+			t.Fatalf("%d packages kept, want the lone stand-alone one", len(got))
+		}
+	})
+}
+
+func inputsOf(pkgs []Package) []exec.Input {
+	out := make([]exec.Input, len(pkgs))
+	for i := range pkgs {
+		out[i] = pkgs[i].Input()
+	}
+	return out
 }

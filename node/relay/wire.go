@@ -65,8 +65,9 @@ func (b *Batch) EncodedLen() int {
 
 // AppendBinary appends the canonical encoding of b to dst. It fails,
 // leaving dst as it was, on more than MaxBatchPackages packages, an
-// encoding over MaxBatchSize, a proof over MaxProofLen, or a message that
-// does not encode.
+// encoding over MaxBatchSize, or a message that does not encode. A proof
+// is bounded by the batch alone: a packed group proof (PackPackages) may
+// be longer than a proof of one relay.
 func (b *Batch) AppendBinary(dst []byte) ([]byte, error) {
 	if len(b.Packages) > MaxBatchPackages {
 		return dst, fmt.Errorf("encode relay batch: %w: %d packages, maximum %d", codec.ErrTooLarge, len(b.Packages), MaxBatchPackages)
@@ -83,9 +84,6 @@ func (b *Batch) AppendBinary(dst []byte) ([]byte, error) {
 	out := e.Bytes()
 	for i := range b.Packages {
 		p := &b.Packages[i]
-		if len(p.Proof) > MaxProofLen {
-			return dst, fmt.Errorf("encode relay batch: package %d: %w: proof of %d bytes, maximum %d", i, codec.ErrTooLarge, len(p.Proof), MaxProofLen)
-		}
 		out = binary.BigEndian.AppendUint32(out, uint32(p.Message.EncodedLen()))
 		var err error
 		if out, err = p.Message.AppendBinary(out); err != nil {
@@ -102,10 +100,10 @@ func (b *Batch) MarshalBinary() ([]byte, error) { return b.AppendBinary(nil) }
 
 // DecodeBatch decodes a canonical batch encoding. It rejects, with the
 // node/codec sentinels, input over MaxBatchSize, a wrong tag, a count over
-// MaxBatchPackages, a proof over MaxProofLen, truncated input, trailing
-// bytes and whatever types.DecodeMessage rejects. It checks nothing the
-// encoding does not express (Inbox.Add does). The packages' messages and
-// proofs alias b.
+// MaxBatchPackages, truncated input, trailing bytes and whatever
+// types.DecodeMessage rejects. It checks nothing the encoding does not
+// express (Unpacked and Inbox.Add do). The packages' messages and proofs
+// alias b.
 func DecodeBatch(b []byte) (Batch, error) {
 	var out Batch
 	d := codec.NewDecoder("relay batch", b, MaxBatchSize)
@@ -126,7 +124,7 @@ func DecodeBatch(b []byte) (Batch, error) {
 			d.Fail("Message", err)
 			break
 		}
-		p.Proof = d.Bytes("Proof", MaxProofLen)
+		p.Proof = d.Bytes("Proof", MaxBatchSize)
 		out.Packages = append(out.Packages, p)
 	}
 	if err := d.Finish(); err != nil {
@@ -137,8 +135,10 @@ func DecodeBatch(b []byte) (Batch, error) {
 
 // SplitBatches packs pkgs, in order, into as few batches from source to
 // dest as the limits allow, each at most maxSize bytes (MaxBatchSize when
-// maxSize is not positive or larger). A package too large for maxSize on
-// its own gets a batch of its own.
+// maxSize is not positive or larger) counting the packages' proofs as they
+// are; then each batch's packages are packed (PackPackages), which only
+// shortens it. A package too large for maxSize on its own gets a batch of
+// its own.
 func SplitBatches(source, dest types.ChainID, pkgs []Package, maxSize int) []Batch {
 	if maxSize <= 0 || maxSize > MaxBatchSize {
 		maxSize = MaxBatchSize
@@ -148,15 +148,64 @@ func SplitBatches(source, dest types.ChainID, pkgs []Package, maxSize int) []Bat
 	for i := range pkgs {
 		n := packageLen(&pkgs[i])
 		if i > start && (size+n > maxSize || i-start == MaxBatchPackages) {
-			out = append(out, Batch{Source: source, Dest: dest, Packages: pkgs[start:i:i]})
+			out = append(out, Batch{Source: source, Dest: dest, Packages: PackPackages(pkgs[start:i:i])})
 			start, size = i, batchFixedSize
 		}
 		size += n
 	}
 	if start < len(pkgs) {
-		out = append(out, Batch{Source: source, Dest: dest, Packages: pkgs[start:]})
+		out = append(out, Batch{Source: source, Dest: dest, Packages: PackPackages(pkgs[start:])})
 	}
 	return out
+}
+
+// PackPackages returns pkgs with the RefProofs of each source block that
+// has two or more packages merged into one GroupProof, carried by the
+// first of them, the others a GroupRef: the packing of a block body
+// (Verifier.PackRelays), without a check against the source block's root,
+// which the receiver makes when it checks the RefProofs Unpacked gives
+// back. Other packages are kept as they are; pkgs is not modified.
+func PackPackages(pkgs []Package) []Package {
+	inputs := make([]exec.Input, len(pkgs))
+	for i := range pkgs {
+		inputs[i] = pkgs[i].Input()
+	}
+	inputs = pack(inputs, func(*GroupProof, []types.Hash) bool { return true })
+	out := make([]Package, len(inputs))
+	for i := range inputs {
+		out[i] = Package{Message: inputs[i].Message, Proof: inputs[i].Proof}
+	}
+	return out
+}
+
+// Unpacked returns the batch's packages with each packed group turned
+// back into one RefProof a package, the paths taken from the root the
+// group's multi-proof leads to (merkle.MultiProof.RootAndPaths): whether
+// that root is the recorded one is the Verifier's question when the
+// packages are checked, as for any RefProof. On a packing that does not
+// unpack (a malformed group proof, a GroupRef without its group proof,
+// counts that differ) it returns the batch's stand-alone packages only,
+// with the error.
+func (b *Batch) Unpacked() ([]Package, error) {
+	inputs := make([]exec.Input, len(b.Packages))
+	for i := range b.Packages {
+		inputs[i] = b.Packages[i].Input()
+	}
+	unpacked, err := unpack(inputs, func(groupKey, types.Hash) error { return nil })
+	if err != nil {
+		var alone []Package
+		for _, p := range b.Packages {
+			if t := tagOf(p.Proof); t != GroupProofTag && t != GroupRefTag {
+				alone = append(alone, p)
+			}
+		}
+		return alone, fmt.Errorf("relay batch from chain %d: %w", b.Source, err)
+	}
+	out := make([]Package, len(unpacked))
+	for i := range unpacked {
+		out[i] = Package{Message: unpacked[i].Message, Proof: unpacked[i].Proof}
+	}
+	return out, nil
 }
 
 // Ack tells a source chain's member which of its relays chain Chain has

@@ -466,23 +466,39 @@ func (m *shardMember) sendDueRelays() {
 			m.outq = append(m.outq, a)
 		}
 	}
+	// The budget counts the bytes sent: packages are taken by their
+	// stand-alone size up to what is left of it, then packed, which
+	// shortens them, and the rest of the budget goes to more packages.
 	budget := m.relayBudget()
-	var send []relay.Addressed
-	size := 0
-	for len(m.outq) > 0 && (budget == 0 || size < budget || len(send) == 0) {
-		a := m.outq[0]
-		m.outq = m.outq[1:]
-		id := a.Package.Message.ID()
-		if !m.queued[id] {
-			continue // acknowledged meanwhile
+	sent := 0
+	for len(m.outq) > 0 && (budget == 0 || sent < budget) {
+		var send []relay.Addressed
+		size := 0
+		for len(m.outq) > 0 && (budget == 0 || sent+size < budget || len(send) == 0) {
+			a := m.outq[0]
+			m.outq = m.outq[1:]
+			id := a.Package.Message.ID()
+			if !m.queued[id] {
+				continue // acknowledged meanwhile
+			}
+			delete(m.queued, id)
+			send = append(send, a)
+			size += a.Package.Message.EncodedLen() + len(a.Package.Proof) + 8
 		}
-		delete(m.queued, id)
-		send = append(send, a)
-		size += a.Package.Message.EncodedLen() + len(a.Package.Proof) + 8
+		sent += m.sendRelays(send)
 	}
 	if len(m.outq) == 0 {
 		m.outq = nil
 	}
+	if m.pending.Len() > 0 || len(m.outq) > 0 {
+		m.net.world.SetTimer(m.id, m.eventTime()+relayTick, relayTimerID)
+	}
+}
+
+// sendRelays sends packages in packed batches per destination, member i
+// to destination member i mod n, and returns the bytes sent.
+func (m *shardMember) sendRelays(send []relay.Addressed) int {
+	sent := 0
 	slices.SortStableFunc(send, func(x, y relay.Addressed) int { return cmp.Compare(x.Dest, y.Dest) })
 	for i := 0; i < len(send); {
 		j := i
@@ -500,13 +516,12 @@ func (m *shardMember) sendDueRelays() {
 				m.violate("encode relay batch: %v", err)
 				continue
 			}
+			sent += len(payload)
 			m.net.world.Send(m.id, dest.nodes[int(m.index)%dest.size()], payload)
 		}
 		i = j
 	}
-	if m.pending.Len() > 0 || len(m.outq) > 0 {
-		m.net.world.SetTimer(m.id, m.eventTime()+relayTick, relayTimerID)
-	}
+	return sent
 }
 
 // relayBudget is the bytes of packages a member sends per relay tick (0:
@@ -534,8 +549,16 @@ func (m *shardMember) onRelayBatch(from NodeID, payload []byte) {
 	}
 	var acks []types.Hash
 	c := m.costs()
+	// A packed group is unpacked into one reference proof a package, its
+	// hashing priced like the leader's packing.
 	for i := range b.Packages {
-		pkg := &b.Packages[i]
+		if proof := b.Packages[i].Proof; len(proof) > 0 && proof[0] == relay.GroupProofTag {
+			m.charge(time.Duration(groupSize(proof)) * c.RelayPackPerRelay)
+		}
+	}
+	pkgs, _ := b.Unpacked()
+	for i := range pkgs {
+		pkg := &pkgs[i]
 		id := pkg.Message.ID()
 		if _, done := m.consumed[id]; done {
 			acks = append(acks, id)
