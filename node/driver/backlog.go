@@ -243,6 +243,13 @@ func (b *relayBacklog) take(header *types.Header, pkgs []relay.Addressed) (skipp
 // IDs it released: only the destination member a package was sent to
 // acknowledges it.
 func (b *relayBacklog) ack(node int, ids []types.Hash) []types.Hash {
+	return b.ackEach(node, ids, nil)
+}
+
+// ackEach is ack that also hands each package it releases to released
+// (when not nil), so the caller can account for it without hashing the
+// message again or keeping anything beside the backlog.
+func (b *relayBacklog) ackEach(node int, ids []types.Hash, released func(*heldRelay)) []types.Hash {
 	var out []types.Hash
 	for _, id := range ids {
 		r, ok := b.byID[id]
@@ -250,6 +257,9 @@ func (b *relayBacklog) ack(node int, ids []types.Hash) []types.Hash {
 			continue
 		}
 		b.release(r)
+		if released != nil {
+			released(r)
+		}
 		out = append(out, id)
 	}
 	return out
@@ -317,4 +327,18 @@ func (b *relayBacklog) mark() types.Height {
 		m = min(m, h)
 	}
 	return m
+}
+
+// unread returns the number of committed heights s has not read yet: their
+// relays for s's destination are only in the store.
+func (b *relayBacklog) unread(s *relayStream) types.Height {
+	if s.next > b.head {
+		return 0
+	}
+	return b.head + 1 - s.next
+}
+
+// lag returns the number of committed heights from the delivery mark up.
+func (b *relayBacklog) lag() types.Height {
+	return b.head + 1 - b.mark()
 }

@@ -109,10 +109,7 @@ func (a *txApp) relayLoop(ctx context.Context) {
 			case ev.committed != nil:
 				l.onCommitted(ctx, ev.committed)
 			default:
-				if ids := l.backlog.ack(ev.ackedBy, ev.acked); len(ids) > 0 {
-					l.pending.Ack(ids)
-					l.wakeUp()
-				}
+				l.onAcked(ev.ackedBy, ev.acked)
 			}
 		case <-a.recordersMoved:
 			l.step(ctx)
@@ -186,6 +183,35 @@ func (a *txApp) newRelayState() *relayState {
 
 func (l *relayState) now() time.Duration { return time.Since(l.start) }
 
+// onAcked releases the packages node acknowledged, counting each with the
+// time since its source block's timestamp, which the backlog holds anyway:
+// the block's commit time is not kept.
+func (l *relayState) onAcked(node int, ids []types.Hash) {
+	m := l.a.rm
+	now := time.Now()
+	released := l.backlog.ackEach(node, ids, func(r *heldRelay) {
+		p := m.peer(r.a.Dest)
+		p.acked.Inc()
+		p.ackLatency.Observe(max(0, now.Sub(r.block.header.Time())).Seconds())
+	})
+	if len(released) > 0 {
+		l.pending.Ack(released)
+		l.wakeUp()
+	}
+}
+
+// observe sets the relay gauges from the backlog and relay.Pending.
+func (l *relayState) observe() {
+	m, b := l.a.rm, l.backlog
+	for dest, s := range b.streams {
+		p := m.peer(dest)
+		p.held.Set(float64(s.held))
+		p.unread.Set(float64(b.unread(s)))
+	}
+	m.pending.Set(float64(l.pending.Len()))
+	m.lag.Set(float64(b.lag()))
+}
+
 func (l *relayState) onCommitted(ctx context.Context, c *committedBlock) {
 	a := l.a
 	l.recs.committed(c.record)
@@ -205,6 +231,7 @@ func (l *relayState) step(ctx context.Context) {
 	l.sendRelays(ctx, l.pending.Due(l.now()))
 	l.recs.step(ctx)
 	l.saveMark(false)
+	l.observe()
 	if more {
 		l.wakeUp()
 	}
@@ -287,7 +314,9 @@ func (l *relayState) queueRecorded() {
 		if !blk.confirmed {
 			if !a.parent.Confirmed(chain, blk.height, blk.hash) {
 				a.r.log.Error("the recorder chain recorded another block than this node committed", "height", blk.height, "committed", blk.hash)
-				l.pending.Ack(l.backlog.drop(blk))
+				dropped := l.backlog.drop(blk)
+				l.pending.Ack(dropped)
+				a.rm.abandoned.WithLabelValues(abandonRecordedOther).Add(float64(len(dropped)))
 				continue
 			}
 			blk.confirmed = true
@@ -309,6 +338,7 @@ func (l *relayState) queueRecorded() {
 				if err != nil {
 					a.r.log.Error("lift a relay", "height", blk.height, "err", err)
 					l.backlog.release(r)
+					a.rm.abandoned.WithLabelValues(abandonLiftFailed).Inc()
 					continue
 				}
 				r.a.Package = pkg
@@ -410,6 +440,7 @@ func (l *relayState) sendRelays(ctx context.Context, due []relay.Addressed) {
 			continue
 		}
 		peer := committee[int(r.self)%len(committee)].PeerID
+		sent := a.rm.peer(dest).sent
 		for _, b := range relay.SplitBatches(a.spec.ID, dest, pkgs, budget) {
 			enc, err := b.AppendBinary(appendEnvelope(nil, dest))
 			if err != nil {
@@ -422,6 +453,7 @@ func (l *relayState) sendRelays(ctx context.Context, due []relay.Addressed) {
 				continue
 			}
 			r.m.messagesOut.WithLabelValues("relay_batch").Inc()
+			sent.Add(float64(len(b.Packages)))
 		}
 	}
 }
@@ -450,4 +482,53 @@ func (a *txApp) sendAcks(acks map[int]relayAcks) {
 			r.m.messagesOut.WithLabelValues("relay_ack").Inc()
 		}
 	}
+}
+
+// countRelays counts the relays a committed height produced, by
+// destination chain, and consumed, by source chain.
+func (a *txApp) countRelays(p *commitPlan) {
+	if p.result == nil {
+		return
+	}
+	body := &p.result.Body
+	for i := range body.OuterRelay {
+		a.rm.peer(a.topo.OwnerOf(body.OuterRelay[i].To)).produced.Inc()
+	}
+	if len(p.consumed) == 0 {
+		return
+	}
+	for i := range body.Inputs {
+		if m := &body.Inputs[i].Message; m.Kind == types.MessageOuterRelay {
+			a.rm.peer(m.SourceChain).consumed.Inc()
+		}
+	}
+}
+
+// refusal returns the relay_packages_refused_total reason of the inbox's
+// refusal err of pkg. Both refusals of a relay that can never verify wrap
+// relay.ErrInvalid; they are told apart by decoding the proof again, which
+// only a refused package costs.
+func refusal(pkg *relay.Package, err error) string {
+	switch {
+	case errors.Is(err, relay.ErrFull):
+		return refuseInboxFull
+	case !errors.Is(err, relay.ErrInvalid):
+		return refuseOther
+	case !standaloneProofDecodes(pkg.Proof):
+		return refuseBadProof
+	default:
+		return refuseMisaddressed
+	}
+}
+
+// standaloneProofDecodes reports whether proof is a relay proof in either
+// stand-alone form (by reference, or full), as the inbox takes them.
+func standaloneProofDecodes(proof []byte) bool {
+	var err error
+	if len(proof) > 0 && proof[0] == relay.RefProofTag {
+		_, err = relay.DecodeRefProof(proof)
+	} else {
+		_, err = relay.DecodeProof(proof)
+	}
+	return err == nil
 }
