@@ -398,9 +398,12 @@
 // (Registry); a runner's carry a chain label: consensus height and round,
 // committed blocks and messages, commit latency (block timestamp to durable
 // commit), persist, build and verification durations, messages in and out
-// by kind, drops by reason, core refusals by class, synced decisions; then
-// the mempool's gauges (labelled by chain) and the transport's per-peer
-// counters. RunNode adds the Go and process collectors and node/api serves
+// by kind, drops by reason, core refusals by class, synced decisions; on a
+// transaction chain the relays (thinkey_relay_*: produced, sent,
+// acknowledged and their latency, held, pending, unread and lag on the
+// source side; received, arrived, refused by reason, inbox and consumed on
+// the destination side, docs/API.md); then the mempool's gauges (labelled
+// by chain) and the transport's per-peer counters. RunNode adds the Go and process collectors and node/api serves
 // the registry at /metrics. Logs go to log/slog: one line per committed
 // block holding messages at info level (empty ones at debug), refusals of
 // network input at debug level.
