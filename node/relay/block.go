@@ -96,6 +96,43 @@ func checkGroup(chain types.ChainID, topo *chains.Topology, inputs []exec.Input,
 	return ids, 0, nil
 }
 
+// verifyBlock checks the relay inputs of a block: each stand-alone proof
+// with single, each group's addressing here and the rest with settle,
+// which gets the group's message IDs in group order.
+func verifyBlock(chain types.ChainID, topo *chains.Topology, inputs []exec.Input,
+	single func(msg *types.Message, proof []byte) error, settle func(g *group, ids []types.Hash) (int, error)) (int, error) {
+	alone, groups, at, err := blockRelays(inputs)
+	if err != nil {
+		return at, err
+	}
+	for _, i := range alone {
+		if err := single(&inputs[i].Message, inputs[i].Proof); err != nil {
+			return i, err
+		}
+	}
+	for _, g := range groups {
+		ids, at, err := checkGroup(chain, topo, inputs, g)
+		if err != nil {
+			return at, err
+		}
+		if at, err := settle(g, ids); err != nil {
+			return at, fmt.Errorf("relay group of %d inputs: %w (chain %d height %d)", len(ids), err, g.key.chain, g.key.height)
+		}
+	}
+	return 0, nil
+}
+
+// consumedIn returns the position of the first message of g that consumed
+// holds.
+func consumedIn(consumed Consumed, g *group, ids []types.Hash) (int, error) {
+	for k, id := range ids {
+		if consumed.Consumed(id) {
+			return g.members[k], fmt.Errorf("relay %v: %w", id, ErrConsumed)
+		}
+	}
+	return 0, nil
+}
+
 // VerifyRelays implements exec.RelayVerifier: the stand-alone proofs are
 // checked as by VerifyRelay; a group is checked whole, its multi-proof
 // against the OuterRelayRoot of the recorded source block, and each of its
@@ -105,25 +142,7 @@ func (v Verifier) VerifyRelays(inputs []exec.Input) (int, error) {
 	if v.Topology == nil || v.Anchors == nil || v.Consumed == nil {
 		return 0, errNotConfigured
 	}
-	single, groups, at, err := blockRelays(inputs)
-	if err != nil {
-		return at, err
-	}
-	for _, i := range single {
-		if err := v.VerifyRelay(&inputs[i].Message, inputs[i].Proof); err != nil {
-			return i, err
-		}
-	}
-	for _, g := range groups {
-		ids, at, err := checkGroup(v.Chain, v.Topology, inputs, g)
-		if err != nil {
-			return at, err
-		}
-		if at, err := v.settleGroup(g, ids); err != nil {
-			return at, fmt.Errorf("relay group of %d inputs: %w (chain %d height %d)", len(ids), err, g.key.chain, g.key.height)
-		}
-	}
-	return 0, nil
+	return verifyBlock(v.Chain, v.Topology, inputs, v.VerifyRelay, v.settleGroup)
 }
 
 // settleGroup checks a group against the node's view: the source block is
@@ -140,12 +159,7 @@ func (v *Verifier) settleGroup(g *group, ids []types.Hash) (int, error) {
 	if err := g.proof.verify(an.OuterRelayRoot, ids); err != nil {
 		return g.members[0], fmt.Errorf("relay: %w: multi-proof to the recorded relay root: %w", ErrInvalid, err)
 	}
-	for k, id := range ids {
-		if v.Consumed.Consumed(id) {
-			return g.members[k], fmt.Errorf("relay %v: %w", id, ErrConsumed)
-		}
-	}
-	return 0, nil
+	return consumedIn(v.Consumed, g, ids)
 }
 
 // VerifyRelays implements exec.RelayVerifier for a decided block: what
@@ -155,30 +169,12 @@ func (t Trusted) VerifyRelays(inputs []exec.Input) (int, error) {
 	if t.Topology == nil {
 		return 0, errNotConfigured
 	}
-	single, groups, at, err := blockRelays(inputs)
-	if err != nil {
-		return at, err
-	}
-	for _, i := range single {
-		if err := t.VerifyRelay(&inputs[i].Message, inputs[i].Proof); err != nil {
-			return i, err
-		}
-	}
-	for _, g := range groups {
-		ids, at, err := checkGroup(t.Chain, t.Topology, inputs, g)
-		if err != nil {
-			return at, err
-		}
+	return verifyBlock(t.Chain, t.Topology, inputs, t.VerifyRelay, func(g *group, ids []types.Hash) (int, error) {
 		if t.Consumed == nil {
-			continue
+			return 0, nil
 		}
-		for k, id := range ids {
-			if t.Consumed.Consumed(id) {
-				return g.members[k], fmt.Errorf("relay %v: %w", id, ErrConsumed)
-			}
-		}
-	}
-	return 0, nil
+		return consumedIn(t.Consumed, g, ids)
+	})
 }
 
 var _ exec.RelayPacker = Verifier{}
