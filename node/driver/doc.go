@@ -179,9 +179,15 @@
 // same synced batch as the block, so the set and the chain agree after any
 // crash: a relay is executed at most once across restarts and view
 // changes, since every block is built and checked against the set as of
-// its parent. The set is held in memory whole (32 bytes and a map entry per
-// relay ever consumed): pruning it needs relays to expire, which this
-// version does not have.
+// its parent. The set lives in the store; memory holds Bloom filters over
+// it (consumed.go, 2 to 6 bytes a relay ever consumed, against about 52
+// for a map of the IDs), which answer "not consumed" without a read, and
+// the IDs of blocks whose batch is not durable yet. A filter hit is
+// settled by a read of the store. The filters are
+// github.com/bits-and-blooms/bloom/v3, a maintained Bloom filter made for
+// the job; the index only stacks them in stages of growing capacity. The filters still grow with every
+// relay: pruning the set needs relays to expire, which this version does
+// not have.
 //
 // After a commit the relay loop (relays.go):
 //

@@ -152,6 +152,8 @@ type relayMetrics struct {
 	arrived    *prometheus.CounterVec // by source
 	consumed   *prometheus.CounterVec // by source
 	inbox      prometheus.Gauge
+	// consumedIndex is the memory of the consumed-relay index's filters.
+	consumedIndex prometheus.Gauge
 
 	// peers holds the series of every other transaction chain, resolved
 	// once so that per-relay updates cost no label lookup. It is not
@@ -230,6 +232,10 @@ func newRelayMetrics(reg prometheus.Registerer, self types.ChainID, txChains []t
 			Namespace: "thinkey", Subsystem: "relay", Name: "inbox_relays",
 			Help: "Relays in the inbox: arrived and not consumed by a committed block yet.",
 		}),
+		consumedIndex: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "thinkey", Subsystem: "relay", Name: "consumed_filter_bytes",
+			Help: "Memory of the Bloom filters over the chain's consumed relays (the set itself is in the store).",
+		}),
 		peers: make(map[types.ChainID]*relayPeerMetrics, len(txChains)),
 	}
 	for _, c := range txChains {
@@ -246,7 +252,7 @@ func newRelayMetrics(reg prometheus.Registerer, self types.ChainID, txChains []t
 	}
 	for _, c := range []prometheus.Collector{
 		m.produced, m.sent, m.acked, m.ackLatency, m.abandoned, m.held, m.unread, m.pending, m.lag,
-		m.received, m.refused, m.arrived, m.consumed, m.inbox,
+		m.received, m.refused, m.arrived, m.consumed, m.inbox, m.consumedIndex,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -101,7 +101,7 @@ type txApp struct {
 	mem      *exec.MemState
 	hd       storage.Head
 	header   types.Header
-	consumed consumedSet
+	consumed *consumedIndex
 	// history keeps, for the committed heights the recorder has not
 	// recorded yet, what light account proofs need (light.go).
 	history stateHistory
@@ -119,16 +119,6 @@ type txApp struct {
 }
 
 var _ app = (*txApp)(nil)
-
-// consumedSet is the set of relay IDs a chain's committed blocks consumed;
-// read under the txApp's lock.
-type consumedSet map[types.Hash]struct{}
-
-// Consumed implements relay.Consumed.
-func (s consumedSet) Consumed(id types.Hash) bool {
-	_, ok := s[id]
-	return ok
-}
 
 // relaySender is a node that sent a relay package: it is acknowledged
 // when a block consumes the relay.
@@ -163,7 +153,7 @@ func newTxRunner(n *Node, chain types.ChainID, genesisHeader types.Header) (*run
 		topo:     n.topo,
 		env:      exec.Env{Runner: workerRunner{workers: n.cfg.Accel.VerifyWorkers}, Randomness: n.rnd},
 		cache:    newResultCache[*exec.Result](),
-		consumed: consumedSet{},
+		consumed: newConsumedIndex(n.db, chain, r.log),
 		inbox:    relay.NewInbox(chain, n.topo, 0),
 		senders:  map[types.Hash][]relaySender{},
 		rm:       rm,
@@ -174,6 +164,7 @@ func newTxRunner(n *Node, chain types.ChainID, genesisHeader types.Header) (*run
 	if err := a.open(n.gen.GenesisAccounts(chain), genesisHeader); err != nil {
 		return nil, err
 	}
+	rm.consumedIndex.Set(float64(a.consumed.memoryBytes()))
 	pool, err := mempool.New(mempool.FromConfig(n.cfg.Mempool, chain), a, n.reg)
 	if err != nil {
 		return nil, err
@@ -263,7 +254,7 @@ func (a *txApp) open(genesisAccounts []actor.Account, genesisHeader types.Header
 	var accounts []actor.Account
 	err = a.db.State().Scan(chain, nil, func(key, value []byte) error {
 		if len(key) == 1+hash.Size && key[0] == consumedKeyPrefix {
-			a.consumed[types.Hash(key[1:])] = struct{}{}
+			a.consumed.load(types.Hash(key[1:]))
 			return nil
 		}
 		acct, err := actor.DecodeAccount(value)
@@ -470,7 +461,7 @@ func (a *txApp) persist(batch *storage.Batch, commits []consensus.Decision, dura
 			a.history.after(a.mem)
 		}
 		for _, id := range plan.consumed {
-			a.consumed[id] = struct{}{}
+			a.consumed.add(id)
 		}
 		head = storage.Head{Height: uint64(plan.header.Height), BlockHash: blockHash, StateRoot: plan.header.StateRoot}
 		parent = plan.header
@@ -479,6 +470,8 @@ func (a *txApp) persist(batch *storage.Batch, commits []consensus.Decision, dura
 	if err := durable(); err != nil {
 		return nil, err
 	}
+	a.consumed.settle()
+	a.rm.consumedIndex.Set(float64(a.consumed.memoryBytes()))
 	a.hd, a.header = head, parent
 	if tip, ok := a.parent.Tip(chain); ok {
 		a.history.prune(tip.Height)
