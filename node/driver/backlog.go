@@ -12,14 +12,25 @@ import (
 	"github.com/thinkey/thinkey/storage"
 )
 
-// deliveryMarkPrefix | chain u32: the delivery mark of a transaction chain
-// this node runs (node record, see "Storage" in doc.go): height u64, the
-// lowest committed height of the chain whose outer relays this member may
-// still have to send. Every package of a lower height was acknowledged by
-// the destination member this member sends to.
+// deliveryMarkPrefix | chain u32 | dest u32: the delivery mark of a
+// transaction chain this node runs toward one destination chain (node
+// record, see "Storage" in doc.go): height u64, the lowest committed height
+// of the chain whose outer relays to dest this member may still have to
+// send. Every package to dest of a lower height was acknowledged by the
+// destination member this member sends to. A mark per destination lets a
+// destination that stays silent hold back only its own relays: after a
+// restart the others are not sent again.
+//
+// deliveryMarkPrefix | chain u32 alone is the one mark for every
+// destination that earlier versions wrote; a destination with no mark of
+// its own starts from it.
 const deliveryMarkPrefix = "outbox/"
 
-func deliveryMarkKey(chain types.ChainID) []byte {
+func deliveryMarkKey(chain, dest types.ChainID) []byte {
+	return binary.BigEndian.AppendUint32(chainDeliveryMarkKey(chain), uint32(dest))
+}
+
+func chainDeliveryMarkKey(chain types.ChainID) []byte {
 	return binary.BigEndian.AppendUint32([]byte(deliveryMarkPrefix), uint32(chain))
 }
 
@@ -34,34 +45,59 @@ func decodeDeliveryMark(b []byte) (types.Height, error) {
 	return types.Height(binary.BigEndian.Uint64(b)), nil
 }
 
-// readDeliveryMark returns chain's stored delivery mark; ok is false when
-// none was ever written.
-func readDeliveryMark(db *storage.DB, chain types.ChainID) (mark types.Height, ok bool, err error) {
-	b, err := db.Record(deliveryMarkKey(chain))
+// readMarkRecord reads one mark record; ok is false when there is none.
+func readMarkRecord(db *storage.DB, key []byte) (types.Height, bool, error) {
+	b, err := db.Record(key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("read delivery mark of chain %d: %w", chain, err)
+		return 0, false, err
 	}
-	mark, err = decodeDeliveryMark(b)
+	mark, err := decodeDeliveryMark(b)
 	if err != nil {
-		return 0, false, fmt.Errorf("chain %d: %w", chain, err)
+		return 0, false, err
 	}
 	return mark, true, nil
 }
 
-// writeDeliveryMark stores chain's delivery mark in a batch of its own: it
-// need not be atomic with anything, since a mark that lags only makes a
-// restarted node send more again.
-func writeDeliveryMark(db *storage.DB, chain types.ChainID, mark types.Height) error {
+// readDeliveryMarks returns chain's stored delivery mark toward each of
+// dests: its own, or the chain's former single mark; a destination with
+// neither is absent from the map.
+func readDeliveryMarks(db *storage.DB, chain types.ChainID, dests []types.ChainID) (map[types.ChainID]types.Height, error) {
+	shared, sharedOK, err := readMarkRecord(db, chainDeliveryMarkKey(chain))
+	if err != nil {
+		return nil, fmt.Errorf("read delivery mark of chain %d: %w", chain, err)
+	}
+	marks := make(map[types.ChainID]types.Height, len(dests))
+	for _, d := range dests {
+		m, ok, err := readMarkRecord(db, deliveryMarkKey(chain, d))
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("read delivery mark of chain %d toward chain %d: %w", chain, d, err)
+		case ok:
+			marks[d] = m
+		case sharedOK:
+			marks[d] = shared
+		}
+	}
+	return marks, nil
+}
+
+// writeDeliveryMarks stores chain's delivery marks toward the destinations
+// of marks in one batch of their own: they need not be atomic with
+// anything, since a mark that lags only makes a restarted node send more
+// again.
+func writeDeliveryMarks(db *storage.DB, chain types.ChainID, marks map[types.ChainID]types.Height) error {
 	b := db.NewBatch()
 	defer b.Close()
-	if err := b.PutRecord(deliveryMarkKey(chain), encodeDeliveryMark(mark)); err != nil {
-		return fmt.Errorf("write delivery mark of chain %d: %w", chain, err)
+	for d, m := range marks {
+		if err := b.PutRecord(deliveryMarkKey(chain, d), encodeDeliveryMark(m)); err != nil {
+			return fmt.Errorf("write delivery mark of chain %d toward chain %d: %w", chain, d, err)
+		}
 	}
 	if err := b.Commit(); err != nil {
-		return fmt.Errorf("write delivery mark of chain %d: %w", chain, err)
+		return fmt.Errorf("write delivery marks of chain %d: %w", chain, err)
 	}
 	return nil
 }
@@ -87,12 +123,13 @@ type outboxReader func(h types.Height) (types.Header, []relay.Addressed, error)
 // memory held is at most perDest packages per destination, plus the rest
 // of the last block read. Streams at the same height share its read.
 //
-// The delivery mark, the lowest height any stream may still have to send
-// something of, is min(every stream's next, every height held in memory):
-// a height below it had every package acknowledged (or given up, logged:
-// a block its recorder recorded otherwise, a destination without
-// committee), or none at all. It only moves up: acknowledgements only
-// release packages, and a stream reads upwards.
+// The delivery mark of a stream, the lowest height it may still have to
+// send something of, is min(its next, every height holding one of its
+// packages in memory): below it every package to its destination was
+// acknowledged (or given up, logged: a block its recorder recorded
+// otherwise, a destination without committee), or there was none. It only
+// moves up: acknowledgements only release packages, and a stream reads
+// upwards. The chain's mark is the lowest of the streams'.
 type relayBacklog struct {
 	perDest int
 	reads   int
@@ -140,11 +177,11 @@ type heldRelay struct {
 	done   bool // acknowledged, or given up
 }
 
-// newRelayBacklog starts the backlog at height from (the stored delivery
-// mark) with the chain committed up to head. dests gives, for each chain
-// relays may go to, the node whose acknowledgements count.
-func newRelayBacklog(from, head types.Height, dests map[types.ChainID]int, perDest, reads int) *relayBacklog {
-	from = min(max(from, 1), head+1)
+// newRelayBacklog starts each stream at its height in from (the stored
+// delivery marks; 1 for a destination absent from it) with the chain
+// committed up to head. dests gives, for each chain relays may go to, the
+// node whose acknowledgements count.
+func newRelayBacklog(from map[types.ChainID]types.Height, head types.Height, dests map[types.ChainID]int, perDest, reads int) *relayBacklog {
 	b := &relayBacklog{
 		perDest: max(perDest, 1),
 		reads:   max(reads, 1),
@@ -155,7 +192,7 @@ func newRelayBacklog(from, head types.Height, dests map[types.ChainID]int, perDe
 		byID:    map[types.Hash]*heldRelay{},
 	}
 	for d, node := range dests {
-		b.streams[d] = &relayStream{next: from, ackBy: node}
+		b.streams[d] = &relayStream{next: min(max(from[d], 1), head+1), ackBy: node}
 	}
 	return b
 }
@@ -316,15 +353,43 @@ func (b *relayBacklog) settle(blk *heldBlock) {
 	delete(b.unsent, blk.height)
 }
 
-// mark returns the delivery mark: every package of a lower height was
-// acknowledged (or there was none).
+// markOf returns the delivery mark of the stream to dest: every package
+// to dest of a lower height was acknowledged (or there was none).
+func (b *relayBacklog) markOf(dest types.ChainID) types.Height {
+	s, ok := b.streams[dest]
+	if !ok {
+		return b.head + 1
+	}
+	m := min(s.next, b.head+1)
+	for h, blk := range b.blocks {
+		if h >= m {
+			continue
+		}
+		for _, r := range blk.relays {
+			if !r.done && r.a.Dest == dest {
+				m = h
+				break
+			}
+		}
+	}
+	return m
+}
+
+// marks returns the delivery mark of every stream.
+func (b *relayBacklog) marks() map[types.ChainID]types.Height {
+	out := make(map[types.ChainID]types.Height, len(b.streams))
+	for d := range b.streams {
+		out[d] = b.markOf(d)
+	}
+	return out
+}
+
+// mark returns the chain's delivery mark, the lowest of the streams':
+// every package of a lower height was acknowledged (or there was none).
 func (b *relayBacklog) mark() types.Height {
 	m := b.head + 1
-	for _, s := range b.streams {
-		m = min(m, s.next)
-	}
-	for h := range b.blocks {
-		m = min(m, h)
+	for d := range b.streams {
+		m = min(m, b.markOf(d))
 	}
 	return m
 }

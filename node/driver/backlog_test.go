@@ -43,10 +43,10 @@ func (c chainOutboxes) reader(t *rapid.T, head *types.Height) outboxReader {
 
 // The backlog against a model of the destinations. Whatever the order of
 // commits, reads, acknowledgements (also from nodes that do not count),
-// sends and restarts from the last mark:
+// sends and restarts from the last marks written:
 //
-//   - the mark never passes a package its destination member did not
-//     acknowledge, and never decreases;
+//   - a destination's mark never passes a package to it its destination
+//     member did not acknowledge, and never decreases;
 //   - each destination holds at most perDest packages plus the rest of
 //     one block;
 //   - once every destination acknowledges what it is sent, every package
@@ -62,6 +62,7 @@ func TestRelayBacklogMarkNeverAheadOfAcks(t *testing.T) {
 		heights := rapid.IntRange(1, 40).Draw(t, "heights")
 		chain := make(chainOutboxes, heights)
 		heightOf := map[types.Hash]types.Height{}
+		destOf := map[types.Hash]types.ChainID{}
 		n := 0
 		for h := range chain {
 			for range rapid.IntRange(0, perBlock).Draw(t, "relays") {
@@ -69,6 +70,7 @@ func TestRelayBacklogMarkNeverAheadOfAcks(t *testing.T) {
 				n++
 				chain[h] = append(chain[h], p)
 				heightOf[p.Package.Message.ID()] = types.Height(h + 1)
+				destOf[p.Package.Message.ID()] = p.Dest
 			}
 		}
 		perDest := rapid.IntRange(1, 5).Draw(t, "per destination")
@@ -77,19 +79,25 @@ func TestRelayBacklogMarkNeverAheadOfAcks(t *testing.T) {
 		read := chain.reader(t, &head)
 
 		acked := map[types.Hash]bool{} // by the member that counts, at some time
-		b := newRelayBacklog(1, head, dests, perDest, reads)
-		written := b.mark()
+		b := newRelayBacklog(nil, head, dests, perDest, reads)
+		written := b.marks()
 		check := func() {
-			m := b.mark()
-			if m < written {
-				t.Fatalf("mark went down from %d to %d", written, m)
-			}
-			if m > head+1 {
-				t.Fatalf("mark %d above head %d + 1", m, head)
+			marks := b.marks()
+			for d := range dests {
+				m := marks[d]
+				if m < written[d] {
+					t.Fatalf("chain %d: mark went down from %d to %d", d, written[d], m)
+				}
+				if m > head+1 {
+					t.Fatalf("chain %d: mark %d above head %d + 1", d, m, head)
+				}
+				if m < b.mark() {
+					t.Fatalf("chain %d: mark %d below the chain's %d", d, m, b.mark())
+				}
 			}
 			for id, h := range heightOf {
-				if h < m && !acked[id] {
-					t.Fatalf("mark %d passes unacknowledged relay of height %d", m, h)
+				if m := marks[destOf[id]]; h < m && !acked[id] {
+					t.Fatalf("chain %d: mark %d passes unacknowledged relay of height %d", destOf[id], m, h)
 				}
 			}
 			held := map[types.ChainID]int{}
@@ -157,7 +165,7 @@ func TestRelayBacklogMarkNeverAheadOfAcks(t *testing.T) {
 				b = newRelayBacklog(written, head, dests, perDest, reads)
 			},
 			"write mark": func(t *rapid.T) {
-				written = b.mark()
+				written = b.marks()
 			},
 			"": func(t *rapid.T) { check() },
 		})
@@ -196,7 +204,7 @@ func TestRelayBacklogSilentDestinationBlocksOnlyItself(t *testing.T) {
 	for h := range 50 {
 		chain = append(chain, []relay.Addressed{testPackage(2, 2*h), testPackage(3, 2*h+1)})
 	}
-	b := newRelayBacklog(1, 50, dests, 4, 8)
+	b := newRelayBacklog(nil, 50, dests, 4, 8)
 	reads := 0
 	read := func(h types.Height) (types.Header, []relay.Addressed, error) {
 		reads++
@@ -221,6 +229,14 @@ func TestRelayBacklogSilentDestinationBlocksOnlyItself(t *testing.T) {
 	if m := b.mark(); m != 1 {
 		t.Fatalf("mark %d, want 1", m)
 	}
+	if m2, m3 := b.markOf(2), b.markOf(3); m2 != 1 || m3 != 51 {
+		t.Fatalf("marks toward chains 2 and 3: %d and %d, want 1 and 51", m2, m3)
+	}
+	// A restart from those marks reads nothing again for chain 3.
+	again := newRelayBacklog(b.marks(), 50, dests, 4, 8)
+	if s := again.streams[3]; s.next != 51 {
+		t.Fatalf("chain 3 restarts at %d, want 51", s.next)
+	}
 	if reads > 50+4 {
 		t.Fatalf("%d reads of 50 heights", reads)
 	}
@@ -229,7 +245,7 @@ func TestRelayBacklogSilentDestinationBlocksOnlyItself(t *testing.T) {
 // A read error stops the backlog at that height, which is read again next
 // time: nothing is skipped.
 func TestRelayBacklogReadErrorSkipsNothing(t *testing.T) {
-	b := newRelayBacklog(1, 3, map[types.ChainID]int{2: ackNode(2)}, 10, 10)
+	b := newRelayBacklog(nil, 3, map[types.ChainID]int{2: ackNode(2)}, 10, 10)
 	fail := true
 	read := func(h types.Height) (types.Header, []relay.Addressed, error) {
 		if h == 2 && fail {
@@ -273,19 +289,34 @@ func TestDeliveryMarkRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, ok, err := readDeliveryMark(db, 3); ok || err != nil {
-		t.Fatalf("mark in an empty store: %v, %v", ok, err)
+	dests := []types.ChainID{1, 2}
+	if marks, err := readDeliveryMarks(db, 3, dests); len(marks) != 0 || err != nil {
+		t.Fatalf("marks in an empty store: %v, %v", marks, err)
 	}
-	for _, m := range []types.Height{1, 1 << 40} {
-		if err := writeDeliveryMark(db, 3, m); err != nil {
+	// A store of an earlier version holds one mark for every destination:
+	// each destination starts from it until it has its own.
+	legacy := db.NewBatch()
+	if err := legacy.PutRecord(chainDeliveryMarkKey(3), encodeDeliveryMark(7)); err != nil {
+		t.Fatal(err)
+	}
+	if err := legacy.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	legacy.Close()
+	if marks, err := readDeliveryMarks(db, 3, dests); err != nil || marks[1] != 7 || marks[2] != 7 {
+		t.Fatalf("marks from the chain's single mark: %v, %v; want 7 for both", marks, err)
+	}
+	for _, m := range []types.Height{9, 1 << 40} {
+		if err := writeDeliveryMarks(db, 3, map[types.ChainID]types.Height{2: m}); err != nil {
 			t.Fatal(err)
 		}
-		if got, ok, err := readDeliveryMark(db, 3); !ok || err != nil || got != m {
-			t.Fatalf("read back %d, %v, %v; want %d", got, ok, err, m)
+		marks, err := readDeliveryMarks(db, 3, dests)
+		if err != nil || marks[1] != 7 || marks[2] != m {
+			t.Fatalf("read back %v, %v; want 7 toward chain 1 and %d toward chain 2", marks, err, m)
 		}
 	}
-	if _, ok, _ := readDeliveryMark(db, 4); ok {
-		t.Fatal("another chain's mark")
+	if marks, _ := readDeliveryMarks(db, 4, dests); len(marks) != 0 {
+		t.Fatalf("another chain's marks: %v", marks)
 	}
 }
 

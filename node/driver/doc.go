@@ -230,13 +230,15 @@
 // own stream, with its relays waiting in the store, not dropped; its
 // acknowledgements, when it is back, free room and the stream reads on. An
 // acknowledgement counts only from the destination member the package was
-// sent to. The delivery mark is the lowest height a stream may still have
-// to send something of: below it every package was acknowledged. The loop
-// writes it (node record, below) at most every relayMarkEvery (5 s) while
-// it moves and once more when it stops, so the stored mark may lag the
-// truth, never pass it; after a restart every stream starts from it, and
-// the destinations acknowledge at once what they already consumed. A
-// store without a mark (a new node) starts from height 1.
+// sent to. A stream's delivery mark is the lowest height it may still
+// have to send something of: below it every package to its destination was
+// acknowledged. The loop writes the marks that moved (node records, below)
+// at most every relayMarkEvery (5 s) and once more when it stops, so a
+// stored mark may lag the truth, never pass it; after a restart every
+// stream starts from its own mark, so a destination that stays silent
+// holds back only its own relays, and the destinations acknowledge at once
+// what they already consumed. A store without a mark (a new node) starts
+// from height 1.
 //
 // A message's API state: "included" once a committed block holds it,
 // "confirmed" once the chain's recorder, on this node, recorded that
@@ -268,12 +270,15 @@
 //	                      index u32 (external messages and consumed relays)
 //	                "relay/" | chain u32 | relay ID -> height u64 | index
 //	                      u32 of an outer relay the chain produced
-//	                "outbox/" | chain u32 -> delivery mark u64 (8 bytes):
-//	                      the lowest height of the transaction chain whose
-//	                      outer relays this member may still have to send
-//	                      (each package of a lower height was acknowledged
-//	                      by the destination member it went to); written
-//	                      lazily, so it may lag, never lead
+//	                "outbox/" | chain u32 | dest u32 -> delivery mark u64
+//	                      (8 bytes): the lowest height of the transaction
+//	                      chain whose outer relays to dest this member may
+//	                      still have to send (each package to dest of a
+//	                      lower height was acknowledged by the destination
+//	                      member it went to); written lazily, so it may
+//	                      lag, never lead. "outbox/" | chain u32 alone is
+//	                      the single mark of earlier versions, read for a
+//	                      destination that has none of its own
 //
 // The member's PersistentState is written with every vote, several times per
 // height, so it is written slim: without its previous decision (the one in

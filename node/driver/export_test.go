@@ -17,8 +17,10 @@ func SetRelayLimits(held, reads int, resendMax time.Duration) (restore func()) {
 	return func() { relayLimits = old }
 }
 
-// DeliveryMark returns the delivery mark stored for chain; ok is false when
-// none was written.
-func DeliveryMark(db *storage.DB, chain types.ChainID) (mark types.Height, ok bool, err error) {
-	return readDeliveryMark(db, chain)
+// DeliveryMark returns the delivery mark stored for chain toward dest; ok
+// is false when none was written.
+func DeliveryMark(db *storage.DB, chain, dest types.ChainID) (mark types.Height, ok bool, err error) {
+	marks, err := readDeliveryMarks(db, chain, []types.ChainID{dest})
+	mark, ok = marks[dest]
+	return mark, ok, err
 }

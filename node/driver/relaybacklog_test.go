@@ -8,8 +8,9 @@ import (
 	"github.com/thinkey/thinkey/node/types"
 )
 
-// deliveryMark reads the delivery mark running node i stored for chain.
-func (c *cluster) deliveryMark(i int, chain types.ChainID) (types.Height, bool) {
+// deliveryMark reads the delivery mark running node i stored for chain
+// toward dest.
+func (c *cluster) deliveryMark(i int, chain, dest types.ChainID) (types.Height, bool) {
 	c.t.Helper()
 	c.mu.Lock()
 	rn := c.nodes[i]
@@ -17,7 +18,7 @@ func (c *cluster) deliveryMark(i int, chain types.ChainID) (types.Height, bool) 
 	if rn == nil {
 		c.t.Fatalf("node %d is not running", i)
 	}
-	m, ok, err := driver.DeliveryMark(rn.db, chain)
+	m, ok, err := driver.DeliveryMark(rn.db, chain, dest)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -94,9 +95,14 @@ func TestRelaysOutliveDestinationOutageAndSourceRestart(t *testing.T) {
 	// The chain that stayed up got its relays although those to chain 2
 	// fill the source's memory.
 	c.settledBalances(60*time.Second, map[int]uint64{2: want[2], 6: want[6]})
-	if m, ok := c.deliveryMark(src, 1); !ok || m > first {
-		t.Fatalf("delivery mark %d (stored %v) passes the first unacknowledged relay at height %d", m, ok, first)
+	if m, ok := c.deliveryMark(src, 1, 2); !ok || m > first {
+		t.Fatalf("delivery mark toward chain 2 %d (stored %v) passes its first unacknowledged relay at height %d", m, ok, first)
 	}
+	// The mark toward the chain that stayed up moves on regardless.
+	waitFor(t, 30*time.Second, "the delivery mark toward chain 3 past the last relay", func() bool {
+		m, ok := c.deliveryMark(src, 1, 3)
+		return ok && m > last
+	})
 
 	c.start(dst)
 	c.settledBalances(120*time.Second, want)
@@ -111,7 +117,7 @@ func TestRelaysOutliveDestinationOutageAndSourceRestart(t *testing.T) {
 		t.Fatalf("chain 2 consumed %d relays, want %d", len(ids), 2*transfers)
 	}
 	waitFor(t, 30*time.Second, "the delivery mark past the last relay", func() bool {
-		m, ok := c.deliveryMark(src, 1)
+		m, ok := c.deliveryMark(src, 1, 2)
 		return ok && m > last
 	})
 }

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/thinkey/thinkey/crypto/merkle"
@@ -131,9 +132,9 @@ type relayState struct {
 	recent *committedBlock
 	recs   *recordSender
 	start  time.Time
-	// mark is the delivery mark in the store; markAt when the loop last
-	// looked whether to write it.
-	mark   types.Height
+	// marks are the delivery marks in the store, by destination; markAt
+	// when the loop last looked whether to write them.
+	marks  map[types.ChainID]types.Height
 	markAt time.Time
 	// wake asks for a step soon: the backlog stopped on its read budget,
 	// or acknowledgements freed room.
@@ -143,38 +144,41 @@ type relayState struct {
 }
 
 // newRelayState starts the relay loop's state from the stored delivery
-// mark: every committed height from it on is read back, as room allows.
+// marks: every committed height from a destination's mark on is read back
+// for it, as room allows.
 func (a *txApp) newRelayState() *relayState {
 	r := a.r
 	chain := a.spec.ID
 	head, _ := a.head()
-	mark, ok, err := readDeliveryMark(a.db, chain)
-	switch {
-	case err != nil:
-		r.log.Error("relays: delivery mark unreadable, sending every relay of the chain again", "err", err)
-		mark, ok = 1, false
-	case ok && mark > types.Height(head.Height)+1:
-		r.log.Error("relays: delivery mark above the head, sending every relay of the chain again", "mark", mark, "head", head.Height)
-		mark, ok = 1, false
-	}
 	dests := map[types.ChainID]int{}
+	var destList []types.ChainID
 	for _, d := range a.topo.Transactions() {
 		if c, found := r.n.gen.Chain(d); found && d != chain && len(c.Committee) > 0 {
 			dests[d] = c.Committee[int(r.self)%len(c.Committee)]
+			destList = append(destList, d)
+		}
+	}
+	marks, err := readDeliveryMarks(a.db, chain, destList)
+	if err != nil {
+		r.log.Error("relays: delivery marks unreadable, sending every relay of the chain again", "err", err)
+		marks = map[types.ChainID]types.Height{}
+	}
+	for d, m := range marks {
+		if m > types.Height(head.Height)+1 {
+			r.log.Error("relays: delivery mark above the head, sending every relay to the chain again", "dest", d, "mark", m, "head", head.Height)
+			delete(marks, d)
 		}
 	}
 	perDest := relayLimits.held / max(1, len(dests))
 	l := &relayState{
 		a:       a,
 		pending: relay.NewPending(relay.PendingConfig{Max: relayLimits.held, Base: relayResendBase, MaxBackoff: relayLimits.resendMax}),
-		backlog: newRelayBacklog(mark, types.Height(head.Height), dests, perDest, relayLimits.reads),
+		backlog: newRelayBacklog(marks, types.Height(head.Height), dests, perDest, relayLimits.reads),
 		recs:    newRecordSender(a.r, a.parentRunner),
 		start:   time.Now(),
 		wake:    make(chan struct{}, 1),
 	}
-	if ok {
-		l.mark = mark
-	}
+	l.marks = marks
 	if from := l.backlog.mark(); uint64(from) <= head.Height {
 		r.log.Info("relays of committed blocks to send again", "from", from, "head", head.Height)
 	}
@@ -354,23 +358,28 @@ func (l *relayState) queueRecorded() {
 	}
 }
 
-// saveMark writes the delivery mark if it moved; it looks at most every
+// saveMark writes the delivery marks that moved; it looks at most every
 // relayMarkEvery, unless final.
 func (l *relayState) saveMark(final bool) {
 	if !final && time.Since(l.markAt) < relayMarkEvery {
 		return
 	}
 	l.markAt = time.Now()
-	m := l.backlog.mark()
-	if m <= l.mark {
+	moved := map[types.ChainID]types.Height{}
+	for d, m := range l.backlog.marks() {
+		if old, ok := l.marks[d]; !ok || m > old {
+			moved[d] = m
+		}
+	}
+	if len(moved) == 0 {
 		return
 	}
 	a := l.a
-	if err := writeDeliveryMark(a.db, a.spec.ID, m); err != nil {
-		a.r.log.Error("relays: write the delivery mark", "err", err)
+	if err := writeDeliveryMarks(a.db, a.spec.ID, moved); err != nil {
+		a.r.log.Error("relays: write the delivery marks", "err", err)
 		return
 	}
-	l.mark = m
+	maps.Copy(l.marks, moved)
 }
 
 // needsLift reports whether a package for chain dest must be lifted to the
