@@ -411,19 +411,34 @@ func drawSubset(t *rapid.T, n int) []uint64 {
 	return indices
 }
 
+// multiCase is a random tree, a random subset of its leaves and their
+// multi-proof, drawn for the property tests.
+type multiCase struct {
+	n       int
+	leaves  []hash.Digest
+	tree    *Tree
+	root    hash.Digest
+	indices []uint64
+	proven  []hash.Digest
+	p       MultiProof
+}
+
+func drawMultiCase(t *rapid.T) multiCase {
+	n := rapid.IntRange(1, 300).Draw(t, "n")
+	leaves := randomLeafHashes(n, rapid.Byte().Draw(t, "seed"))
+	tree := NewTree(leaves)
+	indices := drawSubset(t, n)
+	p, err := tree.ProveMulti(indices)
+	if err != nil {
+		t.Fatalf("ProveMulti: %v", err)
+	}
+	return multiCase{n: n, leaves: leaves, tree: tree, root: tree.Root(), indices: indices, proven: pickLeaves(leaves, indices), p: p}
+}
+
 func TestMultiProofProperties(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.IntRange(1, 300).Draw(t, "n")
-		leaves := randomLeafHashes(n, rapid.Byte().Draw(t, "seed"))
-		tree := NewTree(leaves)
-		root := tree.Root()
-		indices := drawSubset(t, n)
-		proven := pickLeaves(leaves, indices)
-
-		p, err := tree.ProveMulti(indices)
-		if err != nil {
-			t.Fatalf("ProveMulti: %v", err)
-		}
+		c := drawMultiCase(t)
+		n, leaves, tree, root, indices, proven, p := c.n, c.leaves, c.tree, c.root, c.indices, c.proven, c.p
 		provenBefore, proofBefore := slices.Clone(proven), cloneMulti(p)
 		if err := VerifyMulti(root, proven, p); err != nil {
 			t.Fatalf("VerifyMulti: %v", err)
@@ -494,16 +509,8 @@ func TestMultiProofProperties(t *testing.T) {
 // change of LeafCount exactly when the new shape hashes differently.
 func TestMultiProofBindsLeavesAndShape(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.IntRange(1, 300).Draw(t, "n")
-		leaves := randomLeafHashes(n, rapid.Byte().Draw(t, "seed"))
-		tree := NewTree(leaves)
-		root := tree.Root()
-		indices := drawSubset(t, n)
-		proven := pickLeaves(leaves, indices)
-		p, err := tree.ProveMulti(indices)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := drawMultiCase(t)
+		n, root, indices, proven, p := c.n, c.root, c.indices, c.proven, c.p
 		mustFail := func(what string, leafHashes []hash.Digest, q MultiProof, want error) {
 			if err := VerifyMulti(root, leafHashes, q); !errors.Is(err, want) {
 				t.Fatalf("%s: VerifyMulti error %v, want %v", what, err, want)
@@ -548,7 +555,7 @@ func TestMultiProofBindsLeavesAndShape(t *testing.T) {
 		other := uint64(rapid.IntRange(1, 2*n+2).Filter(func(m int) bool { return m != n }).Draw(t, "other leaf count"))
 		relabelled := cloneMulti(p)
 		relabelled.LeafCount = other
-		err = VerifyMulti(root, proven, relabelled)
+		err := VerifyMulti(root, proven, relabelled)
 		fits := indices[len(indices)-1] < other
 		same := fits && multiFormula(other, indices) == multiFormula(uint64(n), indices)
 		switch {

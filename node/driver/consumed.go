@@ -18,7 +18,7 @@ import (
 // without a read; a filter hit is settled by reading the store. The set
 // grows with every relay the chain ever consumed: a Go map of it costs
 // about 52 bytes a relay (measured at 200,000), the filters 2 to 6 (the
-// last stage is allocated whole; 3.6 at 200,000, TestConsumedIndexMemory).
+// last stage is allocated whole; 3.75 at 200,000, TestConsumedIndexMemory).
 //
 // The filters grow in stages: stage i holds consumedFilterBase<<i IDs at a
 // false-positive rate of consumedFilterFP/2^(i+1), so that the rate over

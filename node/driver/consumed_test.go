@@ -3,6 +3,7 @@ package driver
 import (
 	"encoding/binary"
 	"log/slog"
+	"runtime"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -93,16 +94,34 @@ func TestConsumedIndexIsExact(t *testing.T) {
 }
 
 // TestConsumedIndexMemory: the filters of 200,000 consumed relays take
-// under 4 bytes a relay (a Go map of them takes about 52).
+// under 4 bytes a relay, and under a fifth of a Go map of the IDs (about
+// 52 bytes a relay; -v prints both).
 func TestConsumedIndexMemory(t *testing.T) {
 	x := newConsumedIndex(nil, 1, slog.New(slog.DiscardHandler))
 	const n = 200_000
 	for i := range uint64(n) {
 		x.load(relayID(i))
 	}
-	if perRelay := float64(x.memoryBytes()) / n; perRelay > 4 {
+	perRelay := float64(x.memoryBytes()) / n
+	if perRelay > 4 {
 		t.Fatalf("%.2f bytes a relay", perRelay)
 	}
+	// The map the index replaced, measured the same way in heap bytes.
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m := make(map[types.Hash]struct{})
+	for i := range uint64(n) {
+		m[relayID(i)] = struct{}{}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	mapPerRelay := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
+	runtime.KeepAlive(m)
+	if perRelay*5 > mapPerRelay {
+		t.Fatalf("filters %.2f bytes a relay, map %.2f: want at most a fifth", perRelay, mapPerRelay)
+	}
+	t.Logf("%.2f bytes a relay in %d stages; a map of the IDs %.1f", perRelay, len(x.stages), mapPerRelay)
 	if len(x.stages) < 2 {
 		t.Fatalf("%d stages for %d relays with stages from %d", len(x.stages), n, consumedFilterBase)
 	}
